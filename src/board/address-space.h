@@ -1,0 +1,24 @@
+/* An address space (port I/O or MMIO): a sorted table of regions,
+ * dispatched by binary search. Accesses to no region read as all-ones and
+ * writes are dropped, as on a PC bus. Callers hold the machine lock. */
+#pragma once
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct TernRegionOps {
+    uint64_t (*read)(void *opaque, uint64_t offset, unsigned size);
+    void (*write)(void *opaque, uint64_t offset, uint64_t value, unsigned size);
+} TernRegionOps;
+
+typedef struct AddressSpace AddressSpace;
+
+AddressSpace *address_space_new(const char *name);
+void address_space_free(AddressSpace *as);
+bool address_space_add(AddressSpace *as, const char *name, uint64_t base, uint64_t size,
+                       const TernRegionOps *ops, void *opaque, GError **errp);
+bool address_space_remove(AddressSpace *as, uint64_t base);
+/* True if a region handled the access. */
+bool address_space_read(AddressSpace *as, uint64_t addr, uint64_t *value, unsigned size);
+bool address_space_write(AddressSpace *as, uint64_t addr, uint64_t value, unsigned size);
+guint address_space_count(AddressSpace *as);

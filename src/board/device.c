@@ -1,0 +1,206 @@
+#include "board/device.h"
+#include "board/pc.h"
+#include "util/error.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+extern const DeviceInfo *const tern_device_types[];
+extern const guint tern_device_type_count;
+
+const DeviceInfo *device_info_find(const char *name)
+{
+    for (guint i = 0; i < tern_device_type_count; i++) {
+        if (!strcmp(tern_device_types[i]->name, name)) {
+            return tern_device_types[i];
+        }
+    }
+    return NULL;
+}
+
+const DeviceInfo *const *device_info_all(guint *n)
+{
+    *n = tern_device_type_count;
+    return tern_device_types;
+}
+
+static bool set_prop(DeviceState *dev, const DeviceProperty *p, const char *value, GError **errp)
+{
+    uint8_t *field = (uint8_t *)dev + p->offset;
+    uint64_t v;
+    bool b;
+    switch (p->type) {
+    case PROP_U32:
+        if (!parse_u64(value, &v) || v > UINT32_MAX) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "Parameter '%s' expects uint32", p->name);
+            return false;
+        }
+        *(uint32_t *)field = v;
+        return true;
+    case PROP_U64:
+        if (!parse_u64(value, &v)) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "Parameter '%s' expects uint64", p->name);
+            return false;
+        }
+        *(uint64_t *)field = v;
+        return true;
+    case PROP_BOOL:
+        if (!parse_bool(value, &b)) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "Parameter '%s' expects 'on' or 'off'", p->name);
+            return false;
+        }
+        *(bool *)field = b;
+        return true;
+    case PROP_STRING:
+        g_free(*(char **)field);
+        *(char **)field = g_strdup(value);
+        return true;
+    }
+    return false;
+}
+
+static void set_defaults(DeviceState *dev)
+{
+    for (const DeviceProperty *p = dev->info->props; p && p->name; p++) {
+        uint8_t *field = (uint8_t *)dev + p->offset;
+        switch (p->type) {
+        case PROP_U32: *(uint32_t *)field = p->def; break;
+        case PROP_U64: *(uint64_t *)field = p->def; break;
+        case PROP_BOOL: *(bool *)field = p->def; break;
+        case PROP_STRING: *(char **)field = g_strdup(p->def_str); break;
+        }
+    }
+}
+
+static const DeviceProperty *find_prop(const DeviceInfo *info, const char *name)
+{
+    for (const DeviceProperty *p = info->props; p && p->name; p++) {
+        if (!strcmp(p->name, name)) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static DeviceState *device_alloc(Machine *m, const DeviceInfo *info)
+{
+    DeviceState *dev = g_malloc0(info->instance_size);
+    dev->info = info;
+    dev->machine = m;
+    set_defaults(dev);
+    return dev;
+}
+
+static void device_free(DeviceState *dev)
+{
+    for (const DeviceProperty *p = dev->info->props; p && p->name; p++) {
+        if (p->type == PROP_STRING) {
+            g_free(*(char **)((uint8_t *)dev + p->offset));
+        }
+    }
+    g_free(dev->id);
+    g_free(dev);
+}
+
+static bool device_realize(DeviceState *dev, GError **errp)
+{
+    if (dev->info->realize && !dev->info->realize(dev, errp)) {
+        return false;
+    }
+    device_reset(dev);
+    machine_add_device(dev->machine, dev);
+    return true;
+}
+
+DeviceState *device_create(Machine *m, TernOpts *opts, bool user, GError **errp)
+{
+    const char *driver = opts_get(opts, "driver");
+    if (!driver) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "Parameter 'driver' is missing");
+        return NULL;
+    }
+    const DeviceInfo *info = device_info_find(driver);
+    if (!info || (user && !info->user_creatable)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "'%s' is not a valid device model name", driver);
+        return NULL;
+    }
+    DeviceState *dev = device_alloc(m, info);
+    for (guint i = 0; i < opts_count(opts); i++) {
+        const char *key = opts_key_at(opts, i);
+        const char *value = opts_value_at(opts, i);
+        if (!strcmp(key, "driver")) {
+            continue;
+        }
+        if (!strcmp(key, "id")) {
+            g_free(dev->id);
+            dev->id = g_strdup(value);
+            continue;
+        }
+        const DeviceProperty *p = find_prop(info, key);
+        if (!p) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "Property '%s.%s' not found",
+                        info->name, key);
+            device_free(dev);
+            return NULL;
+        }
+        if (!set_prop(dev, p, value, errp)) {
+            device_free(dev);
+            return NULL;
+        }
+    }
+    if (dev->id && machine_find_device(m, dev->id)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "Duplicate device ID '%s'", dev->id);
+        device_free(dev);
+        return NULL;
+    }
+    if (!device_realize(dev, errp)) {
+        device_free(dev);
+        return NULL;
+    }
+    return dev;
+}
+
+DeviceState *device_create_simple(Machine *m, const char *type, GError **errp, ...)
+{
+    const DeviceInfo *info = device_info_find(type);
+    g_assert(info);
+    DeviceState *dev = device_alloc(m, info);
+    va_list ap;
+    va_start(ap, errp);
+    for (const char *name; (name = va_arg(ap, const char *));) {
+        const char *value = va_arg(ap, const char *);
+        const DeviceProperty *p = find_prop(info, name);
+        g_assert(p);
+        if (!set_prop(dev, p, value, errp)) {
+            va_end(ap);
+            device_free(dev);
+            return NULL;
+        }
+    }
+    va_end(ap);
+    if (!device_realize(dev, errp)) {
+        device_free(dev);
+        return NULL;
+    }
+    return dev;
+}
+
+void device_reset(DeviceState *dev)
+{
+    if (dev->info->reset) {
+        dev->info->reset(dev);
+    }
+}
+
+void device_destroy(DeviceState *dev)
+{
+    if (dev->info->unrealize) {
+        dev->info->unrealize(dev);
+    }
+    device_free(dev);
+}

@@ -1,0 +1,73 @@
+/* Device types. A device file defines its state struct (DeviceState
+ * first), a property table and a DeviceInfo, and device-list.c names it:
+ * that is all it takes to add a device. Properties serve -device (and
+ * later -global, device_add and qom-get/set); the state description
+ * serves migration and snapshots. */
+#pragma once
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "migration/vmstate.h"
+#include "util/opts.h"
+
+typedef struct Machine Machine;
+typedef struct DeviceInfo DeviceInfo;
+
+typedef enum {
+    PROP_U32,
+    PROP_U64,
+    PROP_BOOL,
+    PROP_STRING,
+} PropType;
+
+typedef struct DeviceProperty {
+    const char *name;
+    PropType type;
+    size_t offset;
+    uint64_t def;            /* numbers and bools */
+    const char *def_str;     /* strings */
+    const char *desc;
+} DeviceProperty;
+
+#define DEFINE_PROP_U32(n, st, field, d) \
+    { .name = (n), .type = PROP_U32, .offset = offsetof(st, field), .def = (d) }
+#define DEFINE_PROP_U64(n, st, field, d) \
+    { .name = (n), .type = PROP_U64, .offset = offsetof(st, field), .def = (d) }
+#define DEFINE_PROP_BOOL(n, st, field, d) \
+    { .name = (n), .type = PROP_BOOL, .offset = offsetof(st, field), .def = (d) }
+#define DEFINE_PROP_STRING(n, st, field) \
+    { .name = (n), .type = PROP_STRING, .offset = offsetof(st, field) }
+#define DEFINE_PROP_END { .name = NULL }
+
+typedef struct DeviceState {
+    const DeviceInfo *info;
+    char *id;
+    Machine *machine;
+} DeviceState;
+
+struct DeviceInfo {
+    const char *name;
+    const char *desc;
+    size_t instance_size;
+    bool user_creatable;                 /* allowed with -device */
+    const DeviceProperty *props;
+    bool (*realize)(DeviceState *dev, GError **errp);
+    void (*reset)(DeviceState *dev);
+    void (*unrealize)(DeviceState *dev);
+    const StateDescription *state;
+};
+
+const DeviceInfo *device_info_find(const char *name);
+const DeviceInfo *const *device_info_all(guint *n);
+
+/* Creates and realizes a device from -device style options (driver= is
+ * the type). user: reject types that are not user-creatable. */
+DeviceState *device_create(Machine *m, TernOpts *opts, bool user, GError **errp);
+/* Creates and realizes a board device with properties given as
+ * "name", "value" pairs, NULL-terminated. */
+DeviceState *device_create_simple(Machine *m, const char *type, GError **errp, ...)
+    G_GNUC_NULL_TERMINATED;
+void device_destroy(DeviceState *dev);
+void device_reset(DeviceState *dev);

@@ -1,0 +1,12 @@
+/* Intel MultiProcessor Specification 1.4 tables: how a guest without ACPI
+ * finds its CPUs, the IOAPIC and the ISA interrupt wiring. */
+#pragma once
+#include <glib.h>
+#include <stdint.h>
+
+#define MPTABLE_ADDR 0xf0000ULL
+#define IOAPIC_ADDR 0xfec00000u
+#define LAPIC_ADDR 0xfee00000u
+
+/* Floating pointer + configuration table, to be placed at MPTABLE_ADDR. */
+GByteArray *mptable_build(unsigned ncpus, uint32_t base);

@@ -1,0 +1,550 @@
+#define G_LOG_DOMAIN "tern-board"
+#include "board/pc.h"
+#include "board/boot-cpu.h"
+#include "board/e820.h"
+#include "board/mptable.h"
+#include "kvm/cpuid.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#define PAUSE_TIMEOUT_MS 5000
+
+static const uint16_t serial_iobase[] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
+static const uint8_t serial_irq[] = { 4, 3, 4, 3 };
+
+/* ---- vCPU exit hooks (vCPU threads) ---- */
+
+static uint64_t bytes_to_value(const uint8_t *data, unsigned size)
+{
+    uint64_t v = 0;
+    memcpy(&v, data, MIN(size, 8u));
+    return v;
+}
+
+static void pio_hook(void *opaque, uint16_t port, uint8_t *data, unsigned size, bool is_write)
+{
+    Machine *m = opaque;
+    g_mutex_lock(&m->lock);
+    if (is_write) {
+        address_space_write(m->pio, port, bytes_to_value(data, size), size);
+    } else {
+        uint64_t v;
+        address_space_read(m->pio, port, &v, size);
+        memcpy(data, &v, size);
+    }
+    g_mutex_unlock(&m->lock);
+}
+
+static void mmio_hook(void *opaque, uint64_t addr, uint8_t *data, unsigned size, bool is_write)
+{
+    Machine *m = opaque;
+    g_mutex_lock(&m->lock);
+    if (is_write) {
+        address_space_write(m->mmio, addr, bytes_to_value(data, size), size);
+    } else {
+        uint64_t v;
+        address_space_read(m->mmio, addr, &v, size);
+        memcpy(data, &v, MIN(size, 8u));
+    }
+    g_mutex_unlock(&m->lock);
+}
+
+static void event_hook(void *opaque, unsigned cpu, VcpuEvent ev)
+{
+    Machine *m = opaque;
+    switch (ev) {
+    case VCPU_EVENT_TRIPLE_FAULT:
+    case VCPU_EVENT_SYSTEM_RESET:
+        machine_request_reset(m, SHUTDOWN_CAUSE_GUEST_RESET);
+        break;
+    case VCPU_EVENT_SYSTEM_SHUTDOWN:
+        machine_request_shutdown(m, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
+        break;
+    case VCPU_EVENT_INTERNAL_ERROR:
+        __atomic_store_n(&m->pending_error, 1, __ATOMIC_SEQ_CST);
+        g_main_context_wakeup(m->ctx);
+        break;
+    }
+}
+
+static bool read_mem_hook(void *opaque, uint64_t gpa, void *buf, unsigned len)
+{
+    Machine *m = opaque;
+    return guest_ram_read(&m->ram, gpa, buf, len);
+}
+
+static void kvm_irq_handler(void *opaque, int n, int level)
+{
+    Machine *m = opaque;
+    kvm_vm_set_irq(&m->kvm, n, level);
+}
+
+/* ---- services for devices ---- */
+
+bool machine_map_pio(Machine *m, const char *name, uint64_t base, uint64_t size,
+                     const TernRegionOps *ops, void *opaque, GError **errp)
+{
+    if (base + size > 0x10000) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "%s: I/O ports 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
+                    "x are beyond 0xffff", name, base, size);
+        return false;
+    }
+    return address_space_add(m->pio, name, base, size, ops, opaque, errp);
+}
+
+bool machine_map_mmio(Machine *m, const char *name, uint64_t base, uint64_t size,
+                      const TernRegionOps *ops, void *opaque, GError **errp)
+{
+    return address_space_add(m->mmio, name, base, size, ops, opaque, errp);
+}
+
+const TernIrq *machine_isa_irq(Machine *m, unsigned n)
+{
+    g_assert(n < PC_ISA_IRQS);
+    return &m->isa_irq[n];
+}
+
+Chardev *machine_find_chardev(Machine *m, const char *id)
+{
+    for (guint i = 0; i < m->chardevs->len; i++) {
+        Chardev *c = g_ptr_array_index(m->chardevs, i);
+        if (!strcmp(c->id, id)) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+void machine_add_device(Machine *m, DeviceState *dev)
+{
+    g_ptr_array_add(m->devices, dev);
+}
+
+DeviceState *machine_find_device(Machine *m, const char *id)
+{
+    for (guint i = 0; i < m->devices->len; i++) {
+        DeviceState *d = g_ptr_array_index(m->devices, i);
+        if (d->id && !strcmp(d->id, id)) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+void machine_add_observer(Machine *m, const MachineObserver *obs)
+{
+    g_array_append_val(m->observers, *obs);
+}
+
+#define NOTIFY(m, fn, ...)                                                   \
+    for (guint i_ = 0; i_ < (m)->observers->len; i_++) {                     \
+        MachineObserver *o_ = &g_array_index((m)->observers, MachineObserver, i_); \
+        if (o_->fn) {                                                        \
+            o_->fn(o_->opaque, __VA_ARGS__);                                 \
+        }                                                                    \
+    }
+
+void machine_set_state(Machine *m, RunState s)
+{
+    RunState old = m->state;
+    if (old == s) {
+        return;
+    }
+    m->state = s;
+    NOTIFY(m, state_changed, old, s);
+}
+
+/* ---- building the board ---- */
+
+static bool create_board_devices(Machine *m, GError **errp)
+{
+    for (guint i = 0; i < m->cfg->serials->len; i++) {
+        const char *chr = g_ptr_array_index(m->cfg->serials, i);
+        if (!*chr) {
+            continue;   /* -serial none */
+        }
+        if (!machine_find_chardev(m, chr)) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "-serial chardev:%s: chardev '%s' not found", chr, chr);
+            return false;
+        }
+        g_autofree char *base = g_strdup_printf("0x%x", serial_iobase[i]);
+        g_autofree char *irq = g_strdup_printf("%u", serial_irq[i]);
+        g_autofree char *index = g_strdup_printf("%u", i);
+        if (!device_create_simple(m, "isa-serial", errp, "iobase", base, "irq", irq,
+                                  "chardev", chr, "index", index, NULL)) {
+            return false;
+        }
+    }
+    /* POST-code port: writes are a delay idiom, nothing to emulate. */
+    static const TernRegionOps sink_ops = { 0 };
+    if (!machine_map_pio(m, "ioport80", 0x80, 1, &sink_ops, NULL, errp)) {
+        return false;
+    }
+    return device_create_simple(m, "i8042", errp, NULL) &&
+           device_create_simple(m, "port92", errp, NULL) &&
+           device_create_simple(m, "mc146818rtc", errp, NULL);
+}
+
+static bool load_boot_image(Machine *m, GError **errp)
+{
+    MachineConfig *cfg = m->cfg;
+    boot_image_init(&m->boot);
+    if (!cfg->kernel) {
+        if (cfg->initrd) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "-initrd cannot be used without -kernel");
+            return false;
+        }
+        if (cfg->append) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "-append only allowed with -kernel option");
+            return false;
+        }
+        return true;
+    }
+    BootParams p = { .kernel = cfg->kernel, .initrd = cfg->initrd, .cmdline = cfg->append,
+                     .ncpus = cfg->smp_cpus };
+    if (!loader_load_kernel(&m->boot, &m->ram, &p, errp) ||
+        !boot_cpu_prepare_tables(&m->boot, &m->ram, errp)) {
+        return false;
+    }
+    /* What a PC BIOS leaves behind for an OS without ACPI: the BDA's EBDA
+     * segment and base memory size, and the MP table. */
+    uint16_t bda[2] = { E820_EBDA_START >> 4 };
+    uint16_t basemem = E820_EBDA_START / 1024;
+    g_autoptr(GByteArray) mp = mptable_build(cfg->smp_cpus, MPTABLE_ADDR);
+    return boot_image_add(&m->boot, &m->ram, 0x40e, bda, 2, "BIOS data area", errp) &&
+           boot_image_add(&m->boot, &m->ram, 0x413, &basemem, 2, "BIOS data area", errp) &&
+           boot_image_add(&m->boot, &m->ram, MPTABLE_ADDR, mp->data, mp->len, "MP table", errp);
+}
+
+static bool create_vcpus(Machine *m, GError **errp)
+{
+    MachineConfig *cfg = m->cfg;
+    m->cpuid = cpuid_build(m->kvm.supported_cpuid, cfg->cpu_model, cfg->cpu_flags, errp);
+    if (!m->cpuid) {
+        g_prefix_error(errp, "-cpu %s: ", cfg->cpu_model);
+        return false;
+    }
+    VcpuHooks hooks = { .pio = pio_hook, .mmio = mmio_hook, .event = event_hook,
+                        .read_mem = read_mem_hook, .opaque = m };
+    m->vcpus = vcpus_create(&m->kvm, cfg->smp_cpus, &hooks, cfg->debug_threads, errp);
+    if (!m->vcpus) {
+        return false;
+    }
+    for (unsigned i = 0; i < cfg->smp_cpus; i++) {
+        int fd = m->vcpus->cpus[i].fd;
+        g_autofree struct kvm_cpuid2 *c = cpuid_for_vcpu(m->cpuid, i, cfg->smp_cpus);
+        if (ioctl(fd, KVM_SET_CPUID2, c) < 0) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "KVM_SET_CPUID2: %s",
+                        g_strerror(errno));
+            return false;
+        }
+        if (!boot_cpu_setup_common(fd, errp)) {
+            return false;
+        }
+    }
+    if (!boot_cpu_setup_bsp(m->vcpus->cpus[0].fd, &m->boot, errp)) {
+        return false;
+    }
+    return vcpus_save_reset_state(m->vcpus, errp) && vcpus_start_threads(m->vcpus, errp);
+}
+
+Machine *machine_new(MachineConfig *cfg, GError **errp)
+{
+    Machine *m = g_new0(Machine, 1);
+    m->cfg = cfg;
+    g_mutex_init(&m->lock);
+    m->ctx = g_main_context_ref(g_main_context_default());
+    m->state = RUN_STATE_PRELAUNCH;
+    tern_clock_init(&m->clock);
+    m->pio = address_space_new("I/O");
+    m->mmio = address_space_new("memory");
+    m->devices = g_ptr_array_new();
+    m->chardevs = g_ptr_array_new();
+    m->observers = g_array_new(FALSE, TRUE, sizeof(MachineObserver));
+    boot_image_init(&m->boot);
+    m->kvm.kvm_fd = m->kvm.vm_fd = -1;
+
+    g_mutex_lock(&m->lock);
+    for (guint i = 0; i < cfg->chardevs->len; i++) {
+        Chardev *c = chardev_open(g_ptr_array_index(cfg->chardevs, i), m->ctx, errp);
+        if (!c) {
+            goto fail;
+        }
+        g_ptr_array_add(m->chardevs, c);
+    }
+    if (!strcmp(cfg->machine_type, "none")) {
+        g_mutex_unlock(&m->lock);
+        return m;
+    }
+
+    if (!kvm_vm_init(&m->kvm, g_getenv("TERN_KVM_DEVICE"), errp)) {
+        g_prefix_error(errp, "-accel kvm: ");
+        goto fail;
+    }
+    m->has_kvm = true;
+    if (!kvm_vm_create_irqchip(&m->kvm, errp)) {
+        goto fail;
+    }
+    /* Like QEMU's i440FX: with 3.5 GiB or more, RAM below 4 GiB stops at
+     * 3 GiB (gigabyte alignment) and the rest moves above 4 GiB. */
+    uint64_t below = cfg->ram_size >= PC_PCI_HOLE_START ? 0xc0000000ULL : cfg->ram_size;
+    if (!guest_ram_init(&m->ram, cfg->ram_size, below, errp) ||
+        !guest_ram_register(&m->ram, &m->kvm, errp)) {
+        goto fail;
+    }
+    if (cfg->mem_lock && mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "-overcommit mem-lock=on: mlockall: %s",
+                    g_strerror(errno));
+        goto fail;
+    }
+    for (unsigned i = 0; i < PC_ISA_IRQS; i++) {
+        m->isa_irq[i] = (TernIrq){ kvm_irq_handler, m, i };
+    }
+    if (!create_board_devices(m, errp)) {
+        goto fail;
+    }
+    for (guint i = 0; i < cfg->devices->len; i++) {
+        TernOpts *o = g_ptr_array_index(cfg->devices, i);
+        if (!device_create(m, o, true, errp)) {
+            g_prefix_error(errp, "-device %s: ", opts_source(o));
+            goto fail;
+        }
+    }
+    if (!load_boot_image(m, errp)) {
+        goto fail;
+    }
+    m->irqchip_reset = kvm_irqchip_save(&m->kvm);
+    if (!create_vcpus(m, errp)) {
+        goto fail;
+    }
+    g_mutex_unlock(&m->lock);
+    return m;
+
+fail:
+    g_mutex_unlock(&m->lock);
+    machine_free(m);
+    return NULL;
+}
+
+void machine_free(Machine *m)
+{
+    if (!m) {
+        return;
+    }
+    if (m->vcpus) {
+        vcpus_pause(m->vcpus, PAUSE_TIMEOUT_MS);
+        vcpus_destroy(m->vcpus);
+    }
+    for (guint i = m->devices->len; i-- > 0;) {
+        device_destroy(g_ptr_array_index(m->devices, i));
+    }
+    for (guint i = 0; i < m->chardevs->len; i++) {
+        chardev_close(g_ptr_array_index(m->chardevs, i));
+    }
+    g_ptr_array_unref(m->devices);
+    g_ptr_array_unref(m->chardevs);
+    g_array_unref(m->observers);
+    address_space_free(m->pio);
+    address_space_free(m->mmio);
+    boot_image_clear(&m->boot);
+    guest_ram_destroy(&m->ram);
+    g_free(m->irqchip_reset);
+    g_free(m->cpuid);
+    if (m->has_kvm) {
+        kvm_vm_destroy(&m->kvm);
+    }
+    g_main_context_unref(m->ctx);
+    g_mutex_clear(&m->lock);
+    g_free(m);
+}
+
+/* ---- run state (main loop, machine lock held) ---- */
+
+static bool pause_vcpus(Machine *m)
+{
+    if (!m->vcpus) {
+        return true;
+    }
+    /* vCPUs in an exit handler wait for the machine lock: drop it. */
+    g_mutex_unlock(&m->lock);
+    bool ok = vcpus_pause(m->vcpus, PAUSE_TIMEOUT_MS);
+    g_mutex_lock(&m->lock);
+    if (!ok) {
+        g_warning("vCPUs did not stop within %u ms", PAUSE_TIMEOUT_MS);
+    }
+    return ok;
+}
+
+bool machine_pause(Machine *m, RunState new_state)
+{
+    bool ok = pause_vcpus(m);
+    tern_clock_stop(&m->clock);
+    machine_set_state(m, new_state);
+    return ok;
+}
+
+bool machine_resume(Machine *m, GError **errp)
+{
+    if (m->state == RUN_STATE_INTERNAL_ERROR || m->state == RUN_STATE_SHUTDOWN ||
+        m->state == RUN_STATE_GUEST_PANICKED) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "Resetting the Virtual Machine is required");
+        return false;
+    }
+    if (m->state == RUN_STATE_RUNNING) {
+        return true;
+    }
+    tern_clock_start(&m->clock);
+    machine_set_state(m, RUN_STATE_RUNNING);
+    if (m->vcpus) {
+        vcpus_resume(m->vcpus);
+    }
+    return true;
+}
+
+void machine_start(Machine *m)
+{
+    g_mutex_lock(&m->lock);
+    if (!m->cfg->start_paused) {
+        machine_resume(m, NULL);
+    }
+    g_mutex_unlock(&m->lock);
+}
+
+void machine_reset(Machine *m, ShutdownCause cause)
+{
+    RunState before = m->state;
+    pause_vcpus(m);
+    for (guint i = 0; i < m->devices->len; i++) {
+        device_reset(g_ptr_array_index(m->devices, i));
+    }
+    if (m->has_kvm) {
+        boot_image_reinstall(&m->boot, &m->ram);
+        kvm_irqchip_restore(&m->kvm, m->irqchip_reset);
+        g_autoptr(GError) err = NULL;
+        if (m->vcpus && !vcpus_restore_reset_state(m->vcpus, &err)) {
+            fprintf(stderr, "tern: %s\n", err->message);
+        }
+    }
+    if (m->vcpus) {
+        vcpus_clear_halt(m->vcpus);
+    }
+    NOTIFY(m, reset, cause);
+    /* A reset from a stopped-by-error state leaves the VM running again,
+     * as in QEMU. */
+    if (before == RUN_STATE_INTERNAL_ERROR || before == RUN_STATE_SHUTDOWN ||
+        before == RUN_STATE_GUEST_PANICKED) {
+        machine_set_state(m, RUN_STATE_PAUSED);
+        before = RUN_STATE_RUNNING;
+    }
+    if (before == RUN_STATE_RUNNING && m->vcpus) {
+        m->state = RUN_STATE_PAUSED;
+        machine_resume(m, NULL);
+    }
+}
+
+void machine_quit(Machine *m, int exit_code)
+{
+    m->quit = true;
+    m->exit_code = exit_code;
+    g_main_context_wakeup(m->ctx);
+}
+
+/* ---- requests from any thread ---- */
+
+void machine_request_reset(Machine *m, ShutdownCause cause)
+{
+    __atomic_store_n(&m->pending_reset, (int)cause, __ATOMIC_SEQ_CST);
+    g_main_context_wakeup(m->ctx);
+}
+
+void machine_request_shutdown(Machine *m, ShutdownCause cause)
+{
+    __atomic_store_n(&m->pending_shutdown, (int)cause, __ATOMIC_SEQ_CST);
+    g_main_context_wakeup(m->ctx);
+}
+
+void machine_request_exit(Machine *m, int status)
+{
+    if (m->vcpus) {
+        vcpus_stop_async(m->vcpus);
+    }
+    __atomic_store_n(&m->pending_exit, status + 1, __ATOMIC_SEQ_CST);
+    g_main_context_wakeup(m->ctx);
+}
+
+static void shutdown_now(Machine *m, ShutdownCause cause)
+{
+    NOTIFY(m, shutdown, cause);
+    bool host = cause == SHUTDOWN_CAUSE_HOST_QMP_QUIT || cause == SHUTDOWN_CAUSE_HOST_SIGNAL;
+    if (m->cfg->no_shutdown && !host) {
+        machine_pause(m, RUN_STATE_SHUTDOWN);
+    } else {
+        machine_pause(m, RUN_STATE_SHUTDOWN);
+        machine_quit(m, 0);
+    }
+}
+
+static void process_requests(Machine *m)
+{
+    int v;
+    if ((v = __atomic_exchange_n(&m->pending_exit, 0, __ATOMIC_SEQ_CST))) {
+        pause_vcpus(m);
+        machine_quit(m, v - 1);
+        return;
+    }
+    if (__atomic_exchange_n(&m->pending_error, 0, __ATOMIC_SEQ_CST)) {
+        machine_pause(m, RUN_STATE_INTERNAL_ERROR);
+    }
+    if ((v = __atomic_exchange_n(&m->pending_shutdown, 0, __ATOMIC_SEQ_CST))) {
+        shutdown_now(m, (ShutdownCause)v);
+        return;
+    }
+    if ((v = __atomic_exchange_n(&m->pending_reset, 0, __ATOMIC_SEQ_CST))) {
+        if (m->cfg->no_reboot) {
+            shutdown_now(m, (ShutdownCause)v);
+        } else {
+            machine_reset(m, (ShutdownCause)v);
+        }
+    }
+}
+
+int machine_run_loop(Machine *m)
+{
+    GMainContext *ctx = m->ctx;
+    g_main_context_acquire(ctx);
+    gint nfds = 16;
+    GPollFD *fds = g_new(GPollFD, nfds);
+
+    g_mutex_lock(&m->lock);
+    for (;;) {
+        process_requests(m);
+        if (m->quit) {
+            break;
+        }
+        gint prio, timeout, n;
+        g_main_context_prepare(ctx, &prio);
+        while ((n = g_main_context_query(ctx, prio, &timeout, fds, nfds)) > nfds) {
+            nfds = n;
+            fds = g_renew(GPollFD, fds, nfds);
+        }
+        /* The machine lock is free while we sleep, so vCPUs can take it. */
+        g_mutex_unlock(&m->lock);
+        g_poll(fds, n, timeout);
+        g_mutex_lock(&m->lock);
+        if (g_main_context_check(ctx, prio, fds, n)) {
+            g_main_context_dispatch(ctx);
+        }
+    }
+    g_mutex_unlock(&m->lock);
+    g_free(fds);
+    g_main_context_release(ctx);
+    return m->exit_code;
+}

@@ -1,0 +1,99 @@
+/* The machine: the one global object. It owns guest RAM, the two address
+ * spaces, the devices, the IRQ lines, the vCPUs, the clock and the run
+ * state, and assembles the i440FX-style PC from devices. Nothing else
+ * knows the board layout. */
+#pragma once
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "board/address-space.h"
+#include "board/device.h"
+#include "board/irq.h"
+#include "board/loader.h"
+#include "chardev/chardev.h"
+#include "kvm/kvm.h"
+#include "kvm/memory.h"
+#include "kvm/vcpu.h"
+#include "main/config.h"
+#include "main/runstate.h"
+#include "util/clock.h"
+
+#define PC_PCI_HOLE_START 0xe0000000ULL   /* below-4G RAM ends here at most */
+#define PC_ISA_IRQS 16
+
+typedef struct Machine Machine;
+
+/* Listeners for run-state changes and events (the monitor). */
+typedef struct MachineObserver {
+    void (*state_changed)(void *opaque, RunState old, RunState state);
+    void (*shutdown)(void *opaque, ShutdownCause cause);   /* SHUTDOWN event */
+    void (*reset)(void *opaque, ShutdownCause cause);      /* RESET event */
+    void *opaque;
+} MachineObserver;
+
+struct Machine {
+    MachineConfig *cfg;
+    GMutex lock;                /* held by whoever touches devices */
+    GMainContext *ctx;
+
+    RunState state;
+    bool quit;
+    int exit_code;
+
+    /* Requests from vCPU threads, handled on the main loop. */
+    int pending_reset;          /* ShutdownCause, 0 if none */
+    int pending_shutdown;
+    int pending_error;
+    int pending_exit;           /* exit status + 1, 0 if none */
+
+    TernClock clock;
+    KvmVm kvm;
+    bool has_kvm;
+    GuestRam ram;
+    struct kvm_cpuid2 *cpuid;
+    VcpuSet *vcpus;
+
+    AddressSpace *pio;
+    AddressSpace *mmio;
+    TernIrq isa_irq[PC_ISA_IRQS];
+    GPtrArray *devices;         /* DeviceState, in creation order */
+    GPtrArray *chardevs;        /* Chardev */
+    BootImage boot;
+    KvmIrqchipState *irqchip_reset;
+
+    GArray *observers;          /* MachineObserver */
+};
+
+/* Builds everything the configuration asks for; nothing runs yet. */
+Machine *machine_new(MachineConfig *cfg, GError **errp);
+void machine_free(Machine *m);
+/* Leaves prelaunch: runs the vCPUs unless -S. */
+void machine_start(Machine *m);
+/* The main loop: runs until the machine quits; returns the exit status. */
+int machine_run_loop(Machine *m);
+
+void machine_add_observer(Machine *m, const MachineObserver *obs);
+void machine_set_state(Machine *m, RunState s);
+
+/* Main-loop side (machine lock held). */
+bool machine_pause(Machine *m, RunState new_state);
+bool machine_resume(Machine *m, GError **errp);
+void machine_reset(Machine *m, ShutdownCause cause);
+void machine_quit(Machine *m, int exit_code);
+
+/* Any thread. */
+void machine_request_reset(Machine *m, ShutdownCause cause);
+void machine_request_shutdown(Machine *m, ShutdownCause cause);
+/* Stops the vCPUs now and exits with the given status (isa-debug-exit). */
+void machine_request_exit(Machine *m, int status);
+
+/* For devices (machine lock held). */
+bool machine_map_pio(Machine *m, const char *name, uint64_t base, uint64_t size,
+                     const TernRegionOps *ops, void *opaque, GError **errp);
+bool machine_map_mmio(Machine *m, const char *name, uint64_t base, uint64_t size,
+                      const TernRegionOps *ops, void *opaque, GError **errp);
+const TernIrq *machine_isa_irq(Machine *m, unsigned n);
+Chardev *machine_find_chardev(Machine *m, const char *id);
+void machine_add_device(Machine *m, DeviceState *dev);
+DeviceState *machine_find_device(Machine *m, const char *id);

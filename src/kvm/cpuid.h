@@ -1,0 +1,14 @@
+/* CPUID for the guest: what KVM supports, reduced to the -cpu model and
+ * adjusted by +feat/-feat/feat=on|off, then given per-vCPU APIC IDs. */
+#pragma once
+#include <glib.h>
+#include <linux/kvm.h>
+#include <stdbool.h>
+
+struct kvm_cpuid2 *cpuid_build(const struct kvm_cpuid2 *supported, const char *model,
+                               GPtrArray *flags, GError **errp);
+/* A copy of tmpl for one vCPU. */
+struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *tmpl, unsigned apic_id,
+                                  unsigned ncpus);
+/* Looks up a feature name ("avx2", "x2apic"); false if unknown. */
+bool cpuid_feature_known(const char *name);

@@ -1,0 +1,231 @@
+#define G_LOG_DOMAIN "tern-kvm"
+#include "kvm/kvm.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+
+int kvm_check_extension(KvmVm *vm, int cap)
+{
+    int fd = vm->vm_fd >= 0 ? vm->vm_fd : vm->kvm_fd;
+    int r = ioctl(fd, KVM_CHECK_EXTENSION, cap);
+    return r < 0 ? 0 : r;
+}
+
+static const struct {
+    int cap;
+    const char *name;
+} required_caps[] = {
+    { KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+    { KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+    { KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+    { KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+    { KVM_CAP_PIT2, "KVM_CAP_PIT2" },
+    { KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
+    { KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+    { KVM_CAP_SYNC_MMU, "KVM_CAP_SYNC_MMU" },
+};
+
+static struct kvm_cpuid2 *get_supported_cpuid(int kvm_fd)
+{
+    for (int n = 64; n <= 4096; n *= 2) {
+        struct kvm_cpuid2 *c = g_malloc0(sizeof(*c) + n * sizeof(c->entries[0]));
+        c->nent = n;
+        if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+            return c;
+        }
+        g_free(c);
+        if (errno != E2BIG) {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+bool kvm_vm_init(KvmVm *vm, const char *dev_path, GError **errp)
+{
+    memset(vm, 0, sizeof(*vm));
+    vm->kvm_fd = vm->vm_fd = -1;
+    dev_path = dev_path ? dev_path : "/dev/kvm";
+
+    vm->kvm_fd = open(dev_path, O_RDWR | O_CLOEXEC);
+    if (vm->kvm_fd < 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "failed to initialize kvm: Could not access KVM kernel module %s: %s",
+                    dev_path, g_strerror(errno));
+        return false;
+    }
+    int api = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+    if (api != KVM_API_VERSION) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "failed to initialize kvm: %s is not a KVM device with API version %d",
+                    dev_path, KVM_API_VERSION);
+        goto fail;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(required_caps); i++) {
+        if (!kvm_check_extension(vm, required_caps[i].cap)) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_KVM_MISSING_CAP,
+                        "failed to initialize kvm: missing capability %s",
+                        required_caps[i].name);
+            goto fail;
+        }
+    }
+    do {
+        vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+    } while (vm->vm_fd < 0 && errno == EINTR);
+    if (vm->vm_fd < 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "failed to initialize kvm: KVM_CREATE_VM: %s", g_strerror(errno));
+        goto fail;
+    }
+    vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    vm->max_vcpus = kvm_check_extension(vm, KVM_CAP_MAX_VCPUS);
+    if (vm->max_vcpus <= 0) {
+        vm->max_vcpus = kvm_check_extension(vm, KVM_CAP_NR_VCPUS);
+    }
+    vm->supported_cpuid = get_supported_cpuid(vm->kvm_fd);
+    if (vm->vcpu_mmap_size <= 0 || !vm->supported_cpuid) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "failed to initialize kvm: cannot query vCPU size or CPUID");
+        goto fail;
+    }
+    /* Intel needs these three pages below 4 GiB for real-mode emulation;
+     * QEMU uses the same addresses, just below the BIOS. */
+    if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "failed to initialize kvm: KVM_SET_TSS_ADDR: %s", g_strerror(errno));
+        goto fail;
+    }
+    uint64_t identity = 0xfeffc000;
+    ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity);
+
+    if (kvm_check_extension(vm, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)) {
+        struct kvm_enable_cap cap = {
+            .cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+            .args[0] = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE,
+        };
+        vm->manual_dirty_protect = ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
+    }
+    return true;
+
+fail:
+    kvm_vm_destroy(vm);
+    return false;
+}
+
+void kvm_vm_destroy(KvmVm *vm)
+{
+    if (vm->vm_fd >= 0) {
+        close(vm->vm_fd);
+    }
+    if (vm->kvm_fd >= 0) {
+        close(vm->kvm_fd);
+    }
+    g_free(vm->supported_cpuid);
+    vm->supported_cpuid = NULL;
+    vm->vm_fd = vm->kvm_fd = -1;
+}
+
+bool kvm_vm_create_irqchip(KvmVm *vm, GError **errp)
+{
+    if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP) < 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "KVM_CREATE_IRQCHIP: %s",
+                    g_strerror(errno));
+        return false;
+    }
+    struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+    if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "KVM_CREATE_PIT2: %s",
+                    g_strerror(errno));
+        return false;
+    }
+
+    /* GSI routing: 0-15 also reach the PICs (2 is the cascade), IOAPIC pin
+     * n for GSI n except the timer, whose ISA IRQ 0 is wired to pin 2. */
+    enum { MAX_ROUTES = 16 + 24 };
+    g_autofree struct kvm_irq_routing *r =
+        g_malloc0(sizeof(*r) + MAX_ROUTES * sizeof(struct kvm_irq_routing_entry));
+    unsigned n = 0;
+    for (unsigned gsi = 0; gsi < 16; gsi++) {
+        if (gsi == 2) {
+            continue;
+        }
+        r->entries[n++] = (struct kvm_irq_routing_entry){
+            .gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+            .u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+                           .pin = gsi % 8 },
+        };
+    }
+    for (unsigned gsi = 0; gsi < 24; gsi++) {
+        if (gsi == 2) {
+            continue;
+        }
+        r->entries[n++] = (struct kvm_irq_routing_entry){
+            .gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+            .u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi == 0 ? 2 : gsi },
+        };
+    }
+    r->nr = n;
+    if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "KVM_SET_GSI_ROUTING: %s",
+                    g_strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+void kvm_vm_set_irq(KvmVm *vm, unsigned gsi, int level)
+{
+    struct kvm_irq_level irq = { .irq = gsi, .level = level };
+    if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0) {
+        g_warning("KVM_IRQ_LINE %u: %s", gsi, g_strerror(errno));
+    }
+}
+
+bool kvm_vm_set_memory(KvmVm *vm, unsigned slot, uint64_t gpa, uint64_t size,
+                       void *host, bool log_dirty, GError **errp)
+{
+    struct kvm_userspace_memory_region region = {
+        .slot = slot,
+        .flags = log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+        .guest_phys_addr = gpa,
+        .memory_size = size,
+        .userspace_addr = (uintptr_t)host,
+    };
+    if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "cannot set up guest memory slot %u (0x%" G_GINT64_MODIFIER "x+0x%"
+                    G_GINT64_MODIFIER "x): %s", slot, gpa, size, g_strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+struct KvmIrqchipState {
+    struct kvm_irqchip chips[3];
+    struct kvm_pit_state2 pit;
+};
+
+KvmIrqchipState *kvm_irqchip_save(KvmVm *vm)
+{
+    KvmIrqchipState *s = g_new0(KvmIrqchipState, 1);
+    for (int i = 0; i < 3; i++) {
+        s->chips[i].chip_id = i;
+        ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &s->chips[i]);
+    }
+    ioctl(vm->vm_fd, KVM_GET_PIT2, &s->pit);
+    return s;
+}
+
+void kvm_irqchip_restore(KvmVm *vm, const KvmIrqchipState *s)
+{
+    for (int i = 0; i < 3; i++) {
+        ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &s->chips[i]);
+    }
+    ioctl(vm->vm_fd, KVM_SET_PIT2, &s->pit);
+}

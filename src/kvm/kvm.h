@@ -1,0 +1,36 @@
+/* The KVM virtual machine: /dev/kvm, the VM fd, capabilities, the in-kernel
+ * irqchip (PIC, IOAPIC, LAPICs) and PIT, and GSI routing. Nothing here
+ * knows about boards or devices. */
+#pragma once
+#include <glib.h>
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct KvmVm {
+    int kvm_fd;
+    int vm_fd;
+    int vcpu_mmap_size;
+    int max_vcpus;
+    bool manual_dirty_protect;  /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 enabled */
+    struct kvm_cpuid2 *supported_cpuid;
+} KvmVm;
+
+/* Opens dev_path (NULL: /dev/kvm), checks the API and the capabilities
+ * Tern needs, and creates the VM. */
+bool kvm_vm_init(KvmVm *vm, const char *dev_path, GError **errp);
+void kvm_vm_destroy(KvmVm *vm);
+int kvm_check_extension(KvmVm *vm, int cap);
+
+/* In-kernel PIC+IOAPIC+LAPIC and PIT, with PC routing: ISA IRQ 0 goes to
+ * IOAPIC pin 2 (as the MP table says), the others to their own pins. */
+bool kvm_vm_create_irqchip(KvmVm *vm, GError **errp);
+void kvm_vm_set_irq(KvmVm *vm, unsigned gsi, int level);
+
+bool kvm_vm_set_memory(KvmVm *vm, unsigned slot, uint64_t gpa, uint64_t size,
+                       void *host, bool log_dirty, GError **errp);
+
+/* The in-kernel PIC/IOAPIC/PIT state at creation, put back on reset. */
+typedef struct KvmIrqchipState KvmIrqchipState;
+KvmIrqchipState *kvm_irqchip_save(KvmVm *vm);
+void kvm_irqchip_restore(KvmVm *vm, const KvmIrqchipState *s);

@@ -1,0 +1,17 @@
+/* Error domain for Tern. Codes mirror QMP's error classes so the monitor can
+ * report them unchanged; everything not listed is a GenericError. */
+#pragma once
+#include <glib.h>
+
+#define TERN_ERROR tern_error_quark()
+GQuark tern_error_quark(void);
+
+typedef enum {
+    TERN_ERROR_GENERIC,
+    TERN_ERROR_COMMAND_NOT_FOUND,
+    TERN_ERROR_DEVICE_NOT_FOUND,
+    TERN_ERROR_DEVICE_NOT_ACTIVE,
+    TERN_ERROR_KVM_MISSING_CAP,
+} TernErrorClass;
+
+const char *tern_error_class_name(const GError *err);
