@@ -10,7 +10,7 @@
 #define E820_RESERVED 2
 
 #define E820_EBDA_START 0x9fc00ULL      /* top 1 KiB of conventional memory */
-#define E820_BIOS_START 0xf0000ULL      /* where the MP table lives */
+#define E820_BIOS_START 0xe0000ULL      /* ACPI tables and the MP table */
 #define E820_HIGH_START 0x100000ULL
 
 typedef struct E820Entry {

@@ -1,5 +1,6 @@
 #define G_LOG_DOMAIN "tern-board"
 #include "board/pc.h"
+#include "board/acpi.h"
 #include "board/boot-cpu.h"
 #include "board/e820.h"
 #include "board/mptable.h"
@@ -189,7 +190,8 @@ static bool create_board_devices(Machine *m, GError **errp)
     }
     return device_create_simple(m, "i8042", errp, NULL) &&
            device_create_simple(m, "port92", errp, NULL) &&
-           device_create_simple(m, "mc146818rtc", errp, NULL);
+           device_create_simple(m, "mc146818rtc", errp, NULL) &&
+           device_create_simple(m, "PIIX4_PM", errp, NULL);
 }
 
 static bool load_boot_image(Machine *m, GError **errp)
@@ -213,12 +215,16 @@ static bool load_boot_image(Machine *m, GError **errp)
         !boot_cpu_prepare_tables(&m->boot, &m->ram, errp)) {
         return false;
     }
-    /* What a PC BIOS leaves behind for an OS without ACPI: the BDA's EBDA
-     * segment and base memory size, and the MP table. */
+    /* What a PC BIOS leaves behind: the BDA's EBDA segment and base memory
+     * size, ACPI tables and the MP table. */
     uint16_t bda[2] = { E820_EBDA_START >> 4 };
     uint16_t basemem = E820_EBDA_START / 1024;
     g_autoptr(GByteArray) mp = mptable_build(cfg->smp_cpus, MPTABLE_ADDR);
-    return boot_image_add(&m->boot, &m->ram, 0x40e, bda, 2, "BIOS data area", errp) &&
+    g_autoptr(GByteArray) acpi = acpi_build_tables(cfg->smp_cpus, ACPI_TABLES_ADDR);
+    g_assert(ACPI_TABLES_ADDR + acpi->len <= MPTABLE_ADDR);
+    return boot_image_add(&m->boot, &m->ram, ACPI_TABLES_ADDR, acpi->data, acpi->len,
+                          "ACPI tables", errp) &&
+           boot_image_add(&m->boot, &m->ram, 0x40e, bda, 2, "BIOS data area", errp) &&
            boot_image_add(&m->boot, &m->ram, 0x413, &basemem, 2, "BIOS data area", errp) &&
            boot_image_add(&m->boot, &m->ram, MPTABLE_ADDR, mp->data, mp->len, "MP table", errp);
 }
