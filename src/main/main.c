@@ -84,10 +84,11 @@ int main(int argc, char **argv)
     machine_start(m);
     int rc = machine_run_loop(m);
 
-    monitors_free(mons);
-    machine_free(m);
+    /* Before the sockets close: a client that sees EOF finds no pidfile. */
     if (cfg->pidfile) {
         unlink(cfg->pidfile);
     }
+    monitors_free(mons);
+    machine_free(m);
     return rc;
 }
