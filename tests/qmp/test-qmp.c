@@ -25,30 +25,60 @@ static const char *tern(void)
 
 /* Starts tern on the hello payload (paused with -S unless told otherwise),
  * with its monitor on an inherited listening socket. */
-static void vm_start(Vm *vm, const char *const *extra)
+static void vm_start_full(Vm *vm, const char *payload, bool no_reboot, const char *const *extra)
 {
     vm->dir = g_dir_make_tmp("tern-qmp-XXXXXX", NULL);
     vm->sock = g_build_filename(vm->dir, "qmp.sock", NULL);
     int lfd = qmp_listen(vm->sock);
-    g_autofree char *kernel = g_strdup_printf("%s/hello.elf", g_getenv("TERN_PAYLOAD_DIR"));
+    g_autofree char *kernel = g_strdup_printf("%s/%s.elf", g_getenv("TERN_PAYLOAD_DIR"), payload);
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     const char *base[] = { tern(), "-M", "pc", "-m", "64", "-nodefaults", "-display", "none",
-                           "-no-reboot", "-kernel", kernel, "-chardev", "socket,id=mon0,fd=3",
+                           "-kernel", kernel, "-chardev", "socket,id=mon0,fd=3",
                            "-mon", "chardev=mon0,mode=control" };
     for (guint i = 0; i < G_N_ELEMENTS(base); i++) {
         g_ptr_array_add(argv, (char *)base[i]);
+    }
+    if (no_reboot) {
+        g_ptr_array_add(argv, (char *)"-no-reboot");
     }
     for (; extra && *extra; extra++) {
         g_ptr_array_add(argv, (char *)*extra);
     }
     g_ptr_array_add(argv, NULL);
-    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE |
+                                                                 G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
     g_subprocess_launcher_take_fd(l, lfd, 3);
     g_autoptr(GError) err = NULL;
     vm->proc = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &err);
     g_assert_no_error(err);
     vm->qmp = qmp_connect(vm->sock, TIMEOUT_MS);
     g_assert_nonnull(vm->qmp);
+}
+
+static void vm_start_payload(Vm *vm, const char *payload, const char *const *extra)
+{
+    vm_start_full(vm, payload, true, extra);
+}
+
+static void vm_start(Vm *vm, const char *const *extra)
+{
+    vm_start_payload(vm, "hello", extra);
+}
+
+/* Reads stderr until it contains needle (or EOF/timeout); returns all of it. */
+static char *vm_stderr_until(Vm *vm, const char *needle)
+{
+    GInputStream *in = g_subprocess_get_stderr_pipe(vm->proc);
+    GString *s = g_string_new(NULL);
+    char buf[4096];
+    while (!strstr(s->str, needle)) {
+        gssize n = g_input_stream_read(in, buf, sizeof(buf), NULL, NULL);
+        if (n <= 0) {
+            break;
+        }
+        g_string_append_len(s, buf, n);
+    }
+    return g_string_free(s, FALSE);
 }
 
 static int vm_wait(Vm *vm)
@@ -218,6 +248,101 @@ static void test_daemonize(void)
     g_rmdir(dir);
 }
 
+/* /qmp/internal-error: a KVM internal error stops the VM with a report on
+ * stderr (suberror, registers, instruction bytes) and Tern keeps serving. */
+static void test_internal_error(void)
+{
+    Vm vm = { 0 };
+    vm_start_payload(&vm, "mmio-exec", NULL);
+    negotiate(&vm);
+    g_autofree char *err = vm_stderr_until(&vm, "Code=");
+    g_assert_nonnull(strstr(err, "KVM internal error. Suberror: 1\n"));
+    g_assert_nonnull(strstr(err, "emulation failure\n"));
+    g_assert_nonnull(strstr(err, "RIP=00000000d0000000"));
+    g_assert_nonnull(strstr(err, "CR0="));
+    g_autofree char *stop = qmp_wait_event(vm.qmp, "STOP");
+    g_assert_nonnull(stop);
+    g_autofree char *st = qmp_cmd(vm.qmp, "{\"execute\": \"query-status\"}");
+    g_assert_cmpstr(st, ==, "{\"return\":{\"status\":\"internal-error\",\"singlestep\":false,"
+                    "\"running\":false}}");
+    g_autofree char *cont = qmp_cmd(vm.qmp, "{\"execute\": \"cont\"}");
+    g_assert_cmpstr(cont, ==, "{\"error\":{\"class\":\"GenericError\",\"desc\":"
+                    "\"Resetting the Virtual Machine is required\"}}");
+    g_autofree char *quit = qmp_cmd(vm.qmp, "{\"execute\": \"quit\"}");
+    g_assert_cmpint(vm_wait(&vm), ==, 0);
+    vm_free(&vm);
+}
+
+/* /qmp/poweroff: ACPI S5 from the guest: SHUTDOWN (guest-shutdown), exit 0. */
+static void test_poweroff(void)
+{
+    Vm vm = { 0 };
+    vm_start_payload(&vm, "poweroff", NULL);
+    negotiate(&vm);
+    g_autofree char *ev = qmp_wait_event(vm.qmp, "SHUTDOWN");
+    g_assert_nonnull(ev);
+    g_assert_nonnull(strstr(ev, "\"data\":{\"guest\":true,\"reason\":\"guest-shutdown\"}"));
+    g_assert_cmpint(vm_wait(&vm), ==, 0);
+    vm_free(&vm);
+}
+
+/* /qmp/no-shutdown: with -no-shutdown the VM stops in "shutdown" instead;
+ * system_reset runs the guest again (it powers off again). */
+static void test_no_shutdown(void)
+{
+    const char *extra[] = { "-no-shutdown", NULL };
+    Vm vm = { 0 };
+    vm_start_payload(&vm, "poweroff", extra);
+    negotiate(&vm);
+    g_autofree char *ev = qmp_wait_event(vm.qmp, "SHUTDOWN");
+    g_assert_nonnull(ev);
+    g_autofree char *stop = qmp_wait_event(vm.qmp, "STOP");
+    g_assert_nonnull(stop);
+    g_autofree char *st = qmp_cmd(vm.qmp, "{\"execute\": \"query-status\"}");
+    g_assert_nonnull(strstr(st, "\"status\":\"shutdown\""));
+    qmp_send(vm.qmp, "{\"execute\": \"system_reset\"}");
+    g_autofree char *reset = qmp_wait_event(vm.qmp, "RESET");
+    g_assert_nonnull(reset);
+    g_autofree char *ev2 = qmp_wait_event(vm.qmp, "SHUTDOWN");
+    g_assert_nonnull(ev2);
+    g_autofree char *quit = qmp_cmd(vm.qmp, "{\"execute\": \"quit\"}");
+    g_assert_cmpint(vm_wait(&vm), ==, 0);
+    vm_free(&vm);
+}
+
+/* /qmp/guest-reset: without -no-reboot a triple fault resets the machine
+ * and the guest runs again from its loaded image. */
+static void test_guest_reset(void)
+{
+    Vm vm = { 0 };
+    const char *extra[] = { "-append", "n=1000", NULL };
+    vm_start_payload(&vm, "cpl3-loop", extra);
+    negotiate(&vm);
+    g_autofree char *ev = qmp_wait_event(vm.qmp, "SHUTDOWN");
+    g_assert_nonnull(strstr(ev, "\"reason\":\"guest-reset\""));
+    g_assert_cmpint(vm_wait(&vm), ==, 0);
+    vm_free(&vm);
+}
+
+/* /qmp/guest-reset/reboot: without -no-reboot the guest's triple fault
+ * resets the machine and the payload runs again from its image, over and
+ * over: three RESET events prove three complete runs. */
+static void test_guest_reboot(void)
+{
+    Vm vm = { 0 };
+    const char *extra[] = { "-append", "n=1000", NULL };
+    vm_start_full(&vm, "cpl3-loop", false, extra);
+    negotiate(&vm);
+    for (int i = 0; i < 3; i++) {
+        g_autofree char *ev = qmp_wait_event(vm.qmp, "RESET");
+        g_assert_nonnull(ev);
+        g_assert_nonnull(strstr(ev, "\"data\":{\"guest\":true,\"reason\":\"guest-reset\"}"));
+    }
+    g_autofree char *quit = qmp_cmd(vm.qmp, "{\"execute\": \"quit\"}");
+    g_assert_cmpint(vm_wait(&vm), ==, 0);
+    vm_free(&vm);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -231,5 +356,10 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp/reset-event", test_reset);
     g_test_add_func("/qmp/sigterm", test_sigterm);
     g_test_add_func("/qmp/daemonize", test_daemonize);
+    g_test_add_func("/qmp/internal-error", test_internal_error);
+    g_test_add_func("/qmp/poweroff", test_poweroff);
+    g_test_add_func("/qmp/no-shutdown", test_no_shutdown);
+    g_test_add_func("/qmp/guest-reset/no-reboot", test_guest_reset);
+    g_test_add_func("/qmp/guest-reset/reboot", test_guest_reboot);
     return g_test_run();
 }
