@@ -242,7 +242,8 @@ static void test_pm_timer(void)
     board_init(&b, NULL);
     g_assert_true(machine_resume(b.m, NULL));         /* the clock runs while running */
     /* Bracket each counter read with clock reads: the rate must fall
-     * between the two bounds this gives, whatever the scheduler does. */
+     * between the two bounds this gives, whatever the scheduler does
+     * (10 ticks of slack cover the clocks' microsecond resolution). */
     gint64 wa = g_get_monotonic_time();
     uint32_t t0 = inl(&b, ACPI_PM_BASE + 8);
     gint64 wb = g_get_monotonic_time();
@@ -254,8 +255,8 @@ static void test_pm_timer(void)
     gint64 wd = g_get_monotonic_time();
     g_assert_cmpuint(t1, <=, 0xffffff);
     double ticks = (t1 - t0) & 0xffffff;
-    g_assert_cmpfloat((ticks - 1) / ((wd - wa) / 1e6), <=, 3579545.0);
-    g_assert_cmpfloat((ticks + 1) / ((wc - wb) / 1e6), >=, 3579545.0);
+    g_assert_cmpfloat((ticks - 10) / ((wd - wa) / 1e6), <=, 3579545.0);
+    g_assert_cmpfloat((ticks + 10) / ((wc - wb) / 1e6), >=, 3579545.0);
     board_free(&b);
 }
 
