@@ -99,6 +99,12 @@ bool linux_setup_boot_params(BootImage *bi, GuestRam *ram, const BootParams *p,
             return false;
         }
         uint64_t addr = (top - size) & ~0xfffULL;
+        if (addr < kernel_end) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "initrd '%s' is too large for guest RAM (%zu bytes do not fit "
+                        "page-aligned above the kernel)", p->initrd, (size_t)size);
+            return false;
+        }
         if (!boot_image_add(bi, ram, addr, data, size, "initrd", errp)) {
             return false;
         }

@@ -108,6 +108,10 @@ bool loader_load_multiboot(BootImage *bi, GuestRam *ram, const BootParams *p,
                            const uint8_t *img, size_t len, GError **errp)
 {
     long off = loader_find_multiboot(img, len);
+    if (off < 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "no multiboot header in the first 8 KiB");
+        return false;
+    }
     uint32_t flags = rd32(img + off + 4);
     uint64_t entry, high;
 

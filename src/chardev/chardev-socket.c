@@ -53,7 +53,7 @@ static bool socket_validate(TernOpts *opts, GError **errp)
     opts_accept(opts, "to");
     return opts_get_bool(opts, "server", false, &b, errp) &&
            opts_get_bool(opts, "wait", true, &b, errp) &&
-           opts_get_bool(opts, "nodelay", false, &b, errp) &&
+           opts_get_bool(opts, "delay", true, &b, errp) &&
            opts_get_bool(opts, "telnet", false, &b, errp) &&
            opts_get_bool(opts, "ipv4", false, &b, errp) &&
            opts_get_bool(opts, "ipv6", false, &b, errp) &&

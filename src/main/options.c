@@ -183,17 +183,35 @@ static bool opt_smp(MachineConfig *cfg, const char *arg, GError **errp)
         (opts_has(o, "maxcpus") && maxcpus == 0) || dies == 0) {
         return fail(errp, "CPU topology parameters must be greater than zero");
     }
-    /* QEMU's rules: missing topology values are derived, sockets first. */
-    threads = threads ? threads : 1;
-    cores = cores ? cores : 1;
-    if (!cpus) {
-        cpus = maxcpus ? maxcpus : (sockets ? sockets : 1) * dies * cores * threads;
+    /* Values this large are nonsense, and products of them could wrap. */
+    const uint64_t limit = 1 << 16;
+    if (cpus > limit || sockets > limit || dies > limit || cores > limit || threads > limit ||
+        maxcpus > limit) {
+        return fail(errp, "Invalid SMP CPUs: topology values must be at most %" G_GUINT64_FORMAT
+                    " (and the machine supports at most %d CPUs)", limit, TERN_MAX_CPUS);
     }
-    maxcpus = maxcpus ? maxcpus : cpus;
-    if (!sockets) {
-        sockets = maxcpus / (dies * cores * threads);
+    /* QEMU 7.2's rules for pc-i440fx-7.2: derive what is missing, preferring
+     * cores over sockets, threads last. */
+    if (cpus == 0 && maxcpus == 0) {
         sockets = sockets ? sockets : 1;
+        cores = cores ? cores : 1;
+        threads = threads ? threads : 1;
+    } else {
+        maxcpus = maxcpus ? maxcpus : cpus;
+        if (cores == 0) {
+            sockets = sockets ? sockets : 1;
+            threads = threads ? threads : 1;
+            cores = maxcpus / (sockets * dies * threads);
+        } else if (sockets == 0) {
+            threads = threads ? threads : 1;
+            sockets = maxcpus / (dies * cores * threads);
+        }
+        if (threads == 0) {
+            threads = maxcpus / (sockets * dies * cores);
+        }
     }
+    maxcpus = maxcpus ? maxcpus : sockets * dies * cores * threads;
+    cpus = cpus ? cpus : maxcpus;
     if (sockets * dies * cores * threads != maxcpus) {
         return fail(errp, "Invalid CPU topology: product of the hierarchy must match "
                     "maxcpus: sockets (%" G_GUINT64_FORMAT ") * dies (%" G_GUINT64_FORMAT
@@ -282,8 +300,9 @@ static bool add_chardev(MachineConfig *cfg, TernOpts *o, GError **errp)
     for (guint i = 0; i < cfg->chardevs->len; i++) {
         TernOpts *other = g_ptr_array_index(cfg->chardevs, i);
         if (!g_strcmp0(opts_get(other, "id"), id)) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "Duplicate ID '%s' for chardev", id);
             opts_free(o);
-            return fail(errp, "Duplicate ID '%s' for chardev", id);
+            return false;
         }
     }
     g_ptr_array_add(cfg->chardevs, o);
@@ -374,8 +393,10 @@ static bool opt_mon(MachineConfig *cfg, const char *arg, GError **errp)
         return fail(errp, "Parameter 'chardev' is missing");
     }
     if (mode && strcmp(mode, "control") && strcmp(mode, "readline")) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "Parameter 'mode' does not accept value '%s'", mode);
         opts_free(o);
-        return fail(errp, "Parameter 'mode' does not accept value '%s'", mode);
+        return false;
     }
     opts_accept(o, "id");
     if (!opts_get_bool(o, "pretty", false, &pretty, errp) || !opts_check_all_used(o, errp)) {

@@ -2,7 +2,6 @@
 #include "util/error.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,7 +62,8 @@ TernOpts *opts_parse(const char *str, const char *implied_key, GError **errp)
             pair.key = g_strdup(implied_key);
             pair.value = tok;
         } else {
-            /* A bare key is a boolean flag, "nofoo" is foo=off. */
+            /* A bare key is a boolean flag; "nofoo" is foo=off (QEMU's
+             * short form, as in "server,nowait"). */
             if (!*tok) {
                 g_free(tok);
                 if (*p == ',') {
@@ -72,8 +72,14 @@ TernOpts *opts_parse(const char *str, const char *implied_key, GError **errp)
                 first = false;
                 continue;
             }
-            pair.key = tok;
-            pair.value = g_strdup("on");
+            if (g_str_has_prefix(tok, "no") && tok[2]) {
+                pair.key = g_strdup(tok + 2);
+                pair.value = g_strdup("off");
+                g_free(tok);
+            } else {
+                pair.key = tok;
+                pair.value = g_strdup("on");
+            }
         }
         if (!*pair.key) {
             g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
@@ -200,51 +206,75 @@ bool opts_get_u64(TernOpts *opts, const char *key, uint64_t def, uint64_t *out, 
     return true;
 }
 
+static bool suffix_unit(char c, uint64_t *unit)
+{
+    switch (c) {
+    case 'B': case 'b': *unit = 1; return true;
+    case 'K': case 'k': *unit = 1ULL << 10; return true;
+    case 'M': case 'm': *unit = 1ULL << 20; return true;
+    case 'G': case 'g': *unit = 1ULL << 30; return true;
+    case 'T': case 't': *unit = 1ULL << 40; return true;
+    case 'P': case 'p': *unit = 1ULL << 50; return true;
+    case 'E': case 'e': *unit = 1ULL << 60; return true;
+    default: return false;
+    }
+}
+
 bool parse_size(const char *str, uint64_t default_unit, uint64_t *out)
 {
-    if (!str || !*str || *str == '-' || g_ascii_isspace(*str)) {
+    if (!str || !g_ascii_isdigit(*str)) {
         return false;
     }
-    char *end;
-    errno = 0;
-    /* Hex values are taken as integers only, like QEMU. */
-    if (str[0] == '0' && (str[1] == 'x' || str[1] == 'X')) {
-        unsigned long long v = strtoull(str, &end, 16);
-        if (errno || end == str + 2) {
+    const char *p = str;
+    uint64_t whole = 0;
+    bool hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+    double frac = 0;
+    if (hex) {
+        p += 2;
+        if (!g_ascii_isxdigit(*p)) {
             return false;
         }
-        if (*end == '\0') {
-            *out = v;
-            return true;
+        for (; g_ascii_isxdigit(*p); p++) {
+            if (whole >> 60) {
+                return false;
+            }
+            whole = whole << 4 | g_ascii_xdigit_value(*p);
         }
-        return false;
-    }
-    double d = strtod(str, &end);
-    if (errno || end == str || !isfinite(d) || d < 0) {
-        return false;
+    } else {
+        for (; g_ascii_isdigit(*p); p++) {
+            uint64_t d = *p - '0';
+            if (whole > (UINT64_MAX - d) / 10) {
+                return false;
+            }
+            whole = whole * 10 + d;
+        }
+        /* A fraction needs a unit to mean anything ("1.5G"); no exponents. */
+        if (*p == '.') {
+            p++;
+            double scale = 0.1;
+            if (!g_ascii_isdigit(*p)) {
+                return false;
+            }
+            for (; g_ascii_isdigit(*p); p++, scale /= 10) {
+                frac += (*p - '0') * scale;
+            }
+        }
     }
     uint64_t unit = default_unit;
-    if (*end) {
-        switch (*end) {
-        case 'B': case 'b': unit = 1; break;
-        case 'K': case 'k': unit = 1ULL << 10; break;
-        case 'M': case 'm': unit = 1ULL << 20; break;
-        case 'G': case 'g': unit = 1ULL << 30; break;
-        case 'T': case 't': unit = 1ULL << 40; break;
-        case 'P': case 'p': unit = 1ULL << 50; break;
-        case 'E': case 'e': unit = 1ULL << 60; break;
-        default: return false;
-        }
-        if (end[1]) {
+    if (*p) {
+        if (!suffix_unit(*p, &unit) || p[1]) {
             return false;
         }
     }
-    /* 2^64 as a double; anything at or above it does not fit. */
-    double bytes = d * (double)unit;
-    if (bytes >= 18446744073709551616.0) {
+    if (unit && whole > UINT64_MAX / unit) {
         return false;
     }
-    *out = (uint64_t)bytes;
+    uint64_t bytes = whole * unit;
+    uint64_t extra = (uint64_t)(frac * (double)unit);
+    if (bytes > UINT64_MAX - extra) {
+        return false;
+    }
+    *out = bytes + extra;
     return true;
 }
 
