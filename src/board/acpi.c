@@ -42,7 +42,7 @@ static uint32_t add_table(GByteArray *b, uint32_t base, const char *sig, uint8_t
     return addr;
 }
 
-static uint32_t add_madt(GByteArray *b, uint32_t base, unsigned ncpus)
+static uint32_t add_madt(GByteArray *b, uint32_t base, unsigned ncpus, const uint32_t *apic_ids)
 {
     g_autoptr(GByteArray) m = g_byte_array_new();
     uint8_t head[8];
@@ -50,10 +50,14 @@ static uint32_t add_madt(GByteArray *b, uint32_t base, unsigned ncpus)
     put_u32(head + 4, 1);               /* PCAT_COMPAT: 8259s present */
     g_byte_array_append(m, head, 8);
     for (unsigned i = 0; i < ncpus; i++) {
-        uint8_t lapic[8] = { 0, 8, (uint8_t)i, (uint8_t)i, 1, 0, 0, 0 };
+        uint8_t lapic[8] = { 0, 8, (uint8_t)i, (uint8_t)apic_ids[i], 1, 0, 0, 0 };
         g_byte_array_append(m, lapic, 8);
     }
-    uint8_t ioapic[12] = { 1, 12, (uint8_t)ncpus, 0 };
+    uint8_t ioapic_id = 0;
+    for (unsigned i = 0; i < ncpus; i++) {
+        ioapic_id = MAX(ioapic_id, apic_ids[i] + 1);
+    }
+    uint8_t ioapic[12] = { 1, 12, ioapic_id, 0 };
     put_u32(ioapic + 4, IOAPIC_ADDR);
     put_u32(ioapic + 8, 0);
     g_byte_array_append(m, ioapic, 12);
@@ -98,7 +102,7 @@ static uint32_t add_fadt(GByteArray *b, uint32_t base, uint32_t facs, uint32_t d
     return add_table(b, base, "FACP", 3, f, sizeof(f), 8);
 }
 
-GByteArray *acpi_build_tables(unsigned ncpus, uint32_t base)
+GByteArray *acpi_build_tables(unsigned ncpus, const uint32_t *apic_ids, uint32_t base)
 {
     GByteArray *b = g_byte_array_new();
     uint8_t rsdp[36] = { 0 };
@@ -119,7 +123,7 @@ GByteArray *acpi_build_tables(unsigned ncpus, uint32_t base)
                                         0x00, 0x00, 0x00, 0x00 };
     uint32_t dsdt = add_table(b, base, "DSDT", 2, dsdt_aml, sizeof(dsdt_aml), 8);
     uint32_t fadt = add_fadt(b, base, facs, dsdt);
-    uint32_t madt = add_madt(b, base, ncpus);
+    uint32_t madt = add_madt(b, base, ncpus, apic_ids);
 
     uint8_t rsdt_body[8], xsdt_body[16];
     put_u32(rsdt_body, fadt);

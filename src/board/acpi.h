@@ -13,4 +13,4 @@
 #define ACPI_SCI_IRQ 9
 
 /* All tables, laid out from `base`; the RSDP is at base. */
-GByteArray *acpi_build_tables(unsigned ncpus, uint32_t base);
+GByteArray *acpi_build_tables(unsigned ncpus, const uint32_t *apic_ids, uint32_t base);

@@ -23,11 +23,14 @@ static void put_irq(GByteArray *b, uint8_t entry_type, uint8_t int_type, uint8_t
     put(b, e, sizeof(e));
 }
 
-GByteArray *mptable_build(unsigned ncpus, uint32_t base)
+GByteArray *mptable_build(unsigned ncpus, const uint32_t *apic_ids, uint32_t base)
 {
     GByteArray *b = g_byte_array_new();
     const uint32_t table = base + 16;
-    const uint8_t ioapic_id = ncpus;
+    uint8_t ioapic_id = 0;
+    for (unsigned i = 0; i < ncpus; i++) {
+        ioapic_id = MAX(ioapic_id, apic_ids[i] + 1);
+    }
 
     /* Floating pointer structure. */
     uint8_t fp[16] = { '_', 'M', 'P', '_' };
@@ -49,7 +52,7 @@ GByteArray *mptable_build(unsigned ncpus, uint32_t base)
     uint16_t count = 0;
 
     for (unsigned i = 0; i < ncpus; i++, count++) {
-        uint8_t cpu[20] = { 0, (uint8_t)i, 0x14, (uint8_t)(1 | (i == 0 ? 2 : 0)) };
+        uint8_t cpu[20] = { 0, (uint8_t)apic_ids[i], 0x14, (uint8_t)(1 | (i == 0 ? 2 : 0)) };
         uint32_t signature = 0x600, features = 0x201;  /* family 6; FPU, APIC */
         memcpy(cpu + 4, &signature, 4);
         memcpy(cpu + 8, &features, 4);

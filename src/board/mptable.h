@@ -9,4 +9,5 @@
 #define LAPIC_ADDR 0xfee00000u
 
 /* Floating pointer + configuration table, to be placed at MPTABLE_ADDR. */
-GByteArray *mptable_build(unsigned ncpus, uint32_t base);
+/* apic_ids[i] is CPU i's APIC ID; the IOAPIC takes the next free ID. */
+GByteArray *mptable_build(unsigned ncpus, const uint32_t *apic_ids, uint32_t base);

@@ -219,8 +219,8 @@ static bool load_boot_image(Machine *m, GError **errp)
      * size, ACPI tables and the MP table. */
     uint16_t bda[2] = { E820_EBDA_START >> 4 };
     uint16_t basemem = E820_EBDA_START / 1024;
-    g_autoptr(GByteArray) mp = mptable_build(cfg->smp_cpus, MPTABLE_ADDR);
-    g_autoptr(GByteArray) acpi = acpi_build_tables(cfg->smp_cpus, ACPI_TABLES_ADDR);
+    g_autoptr(GByteArray) mp = mptable_build(cfg->smp_cpus, m->apic_ids, MPTABLE_ADDR);
+    g_autoptr(GByteArray) acpi = acpi_build_tables(cfg->smp_cpus, m->apic_ids, ACPI_TABLES_ADDR);
     g_assert(ACPI_TABLES_ADDR + acpi->len <= MPTABLE_ADDR);
     return boot_image_add(&m->boot, &m->ram, ACPI_TABLES_ADDR, acpi->data, acpi->len,
                           "ACPI tables", errp) &&
@@ -239,13 +239,15 @@ static bool create_vcpus(Machine *m, GError **errp)
     }
     VcpuHooks hooks = { .pio = pio_hook, .mmio = mmio_hook, .event = event_hook,
                         .read_mem = read_mem_hook, .opaque = m };
-    m->vcpus = vcpus_create(&m->kvm, cfg->smp_cpus, &hooks, cfg->debug_threads, errp);
+    m->vcpus = vcpus_create(&m->kvm, cfg->smp_cpus, m->apic_ids, &hooks, cfg->debug_threads,
+                            errp);
     if (!m->vcpus) {
         return false;
     }
     for (unsigned i = 0; i < cfg->smp_cpus; i++) {
         int fd = m->vcpus->cpus[i].fd;
-        g_autofree struct kvm_cpuid2 *c = cpuid_for_vcpu(m->cpuid, i, cfg->smp_cpus);
+        CpuTopology topo = { cfg->threads, cfg->cores, cfg->dies };
+        g_autofree struct kvm_cpuid2 *c = cpuid_for_vcpu(m->cpuid, m->apic_ids[i], &topo);
         if (ioctl(fd, KVM_SET_CPUID2, c) < 0) {
             g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "KVM_SET_CPUID2: %s",
                         g_strerror(errno));
@@ -276,6 +278,10 @@ Machine *machine_new(MachineConfig *cfg, GError **errp)
     m->observers = g_array_new(FALSE, TRUE, sizeof(MachineObserver));
     boot_image_init(&m->boot);
     m->kvm.kvm_fd = m->kvm.vm_fd = -1;
+    m->apic_ids = g_new(uint32_t, MAX(cfg->smp_cpus, 1u));
+    for (unsigned i = 0; i < cfg->smp_cpus; i++) {
+        m->apic_ids[i] = machine_config_apic_id(cfg, i);
+    }
 
     g_mutex_lock(&m->lock);
     for (guint i = 0; i < cfg->chardevs->len; i++) {
@@ -363,6 +369,7 @@ void machine_free(Machine *m)
     guest_ram_destroy(&m->ram);
     g_free(m->irqchip_reset);
     g_free(m->cpuid);
+    g_free(m->apic_ids);
     if (m->has_kvm) {
         kvm_vm_destroy(&m->kvm);
     }

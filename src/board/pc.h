@@ -52,6 +52,7 @@ struct Machine {
     bool has_kvm;
     GuestRam ram;
     struct kvm_cpuid2 *cpuid;
+    uint32_t *apic_ids;         /* per vCPU, from the -smp topology */
     VcpuSet *vcpus;
 
     AddressSpace *pio;

@@ -177,37 +177,47 @@ struct kvm_cpuid2 *cpuid_build(const struct kvm_cpuid2 *supported, const char *m
     return g_steal_pointer(&c);
 }
 
+static unsigned width(unsigned count)
+{
+    unsigned bits = 0;
+    while ((1u << bits) < count) {
+        bits++;
+    }
+    return bits;
+}
+
 struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *tmpl, unsigned apic_id,
-                                  unsigned ncpus)
+                                  const CpuTopology *topo)
 {
     struct kvm_cpuid2 *c = cpuid_dup(tmpl);
+    unsigned tb = width(topo->threads);
+    unsigned pkg_bits = tb + width(topo->cores) + width(topo->dies);
+    unsigned per_pkg = topo->threads * topo->cores * topo->dies;
     for (uint32_t i = 0; i < c->nent; i++) {
         struct kvm_cpuid_entry2 *e = &c->entries[i];
         switch (e->function) {
         case 1:
-            /* Initial APIC ID and logical processor count. */
-            e->ebx = (e->ebx & 0x0000ffff) | (apic_id << 24) | (MIN(ncpus, 255u) << 16);
-            if (ncpus > 1) {
+            /* Initial APIC ID; addressable logical processors per package. */
+            e->ebx = (e->ebx & 0x0000ffff) | (apic_id << 24) |
+                     (MIN(1u << pkg_bits, 255u) << 16);
+            if (per_pkg > 1) {
                 e->edx |= 1u << 28;
+            } else {
+                e->edx &= ~(1u << 28);
             }
             break;
         case 0xb:
-        case 0x1f: {
-            /* One thread per core, all cores in one package. */
-            unsigned core_bits = 0;
-            while ((1u << core_bits) < ncpus) {
-                core_bits++;
-            }
+        case 0x1f:
+            /* Extended topology: SMT level, then core level (dies folded in). */
             if (e->index == 0) {
-                e->eax = 0, e->ebx = 1, e->ecx = (1 << 8) | 0;
+                e->eax = tb, e->ebx = topo->threads, e->ecx = (1 << 8) | 0;
             } else if (e->index == 1) {
-                e->eax = core_bits, e->ebx = ncpus, e->ecx = (2 << 8) | 1;
+                e->eax = pkg_bits, e->ebx = per_pkg, e->ecx = (2 << 8) | 1;
             } else {
                 e->eax = e->ebx = 0, e->ecx = e->index;
             }
             e->edx = apic_id;
             break;
-        }
         default:
             break;
         }

@@ -7,8 +7,12 @@
 
 struct kvm_cpuid2 *cpuid_build(const struct kvm_cpuid2 *supported, const char *model,
                                GPtrArray *flags, GError **errp);
-/* A copy of tmpl for one vCPU. */
+/* A copy of tmpl for one vCPU: its APIC ID and the package topology
+ * (threads per core, cores per package, as bit widths and counts). */
+typedef struct CpuTopology {
+    unsigned threads, cores, dies;
+} CpuTopology;
 struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *tmpl, unsigned apic_id,
-                                  unsigned ncpus);
+                                  const CpuTopology *topo);
 /* Looks up a feature name ("avx2", "x2apic"); false if unknown. */
 bool cpuid_feature_known(const char *name);

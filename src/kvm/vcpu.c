@@ -18,8 +18,8 @@ static void kick_handler(int sig)
     /* Only here to make KVM_RUN return EINTR. */
 }
 
-VcpuSet *vcpus_create(KvmVm *vm, unsigned n, const VcpuHooks *hooks, bool debug_threads,
-                      GError **errp)
+VcpuSet *vcpus_create(KvmVm *vm, unsigned n, const uint32_t *vcpu_ids, const VcpuHooks *hooks,
+                      bool debug_threads, GError **errp)
 {
     if (vm->max_vcpus > 0 && n > (unsigned)vm->max_vcpus) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
@@ -43,7 +43,7 @@ VcpuSet *vcpus_create(KvmVm *vm, unsigned n, const VcpuHooks *hooks, bool debug_
         Vcpu *cpu = &set->cpus[i];
         cpu->index = i;
         cpu->set = set;
-        cpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)i);
+        cpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)vcpu_ids[i]);
         if (cpu->fd < 0) {
             g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "KVM_CREATE_VCPU %u: %s", i,
                         g_strerror(errno));

@@ -58,8 +58,9 @@ struct VcpuSet {
     bool debug_threads;
 };
 
-VcpuSet *vcpus_create(KvmVm *vm, unsigned n, const VcpuHooks *hooks, bool debug_threads,
-                      GError **errp);
+/* vcpu_ids[i] is vCPU i's KVM id, which KVM makes its initial APIC ID. */
+VcpuSet *vcpus_create(KvmVm *vm, unsigned n, const uint32_t *vcpu_ids, const VcpuHooks *hooks,
+                      bool debug_threads, GError **errp);
 /* Starts the threads, parked. */
 bool vcpus_start_threads(VcpuSet *set, GError **errp);
 void vcpus_resume(VcpuSet *set);

@@ -40,3 +40,23 @@ void machine_config_free(MachineConfig *cfg)
     g_free(cfg->boot_order);
     g_free(cfg);
 }
+
+unsigned topology_bits(unsigned count)
+{
+    unsigned bits = 0;
+    while ((1u << bits) < count) {
+        bits++;
+    }
+    return bits;
+}
+
+unsigned machine_config_apic_id(const MachineConfig *cfg, unsigned index)
+{
+    unsigned thread = index % cfg->threads;
+    unsigned core = (index / cfg->threads) % cfg->cores;
+    unsigned die = (index / (cfg->threads * cfg->cores)) % cfg->dies;
+    unsigned socket = index / (cfg->threads * cfg->cores * cfg->dies);
+    unsigned tb = topology_bits(cfg->threads), cb = topology_bits(cfg->cores);
+    unsigned db = topology_bits(cfg->dies);
+    return ((((socket << db) | die) << cb | core) << tb) | thread;
+}

@@ -45,4 +45,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(MachineConfig, machine_config_free)
 /* Parses argv into cfg. On error sets errp with the one-line message
  * (already prefixed with the offending option) and returns false.
  * *exit_now is set for -version/-help (after printing). */
+/* The APIC ID of vCPU `index` for the -smp topology: thread, core, die and
+ * socket numbers packed into bit fields of power-of-two widths, as x86
+ * topology enumeration (CPUID leaf 0xB) describes them. */
+unsigned machine_config_apic_id(const MachineConfig *cfg, unsigned index);
+unsigned topology_bits(unsigned count);
+
 bool options_parse(MachineConfig *cfg, int argc, char **argv, bool *exit_now, GError **errp);

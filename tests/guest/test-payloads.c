@@ -116,6 +116,23 @@ static void test_smp(gconstpointer data)
     result_clear(&r);
 }
 
+/* /payload/smp/topology: with sockets=2,cores=3 the APIC IDs follow the
+ * topology's bit fields (socket 1 starts at 4) and all six CPUs start. */
+static void test_smp_topology(void)
+{
+    RunResult r = run_payload("smp", "cpus=6", "-smp", "6,sockets=2,cores=3", NULL);
+    /* APs report in any order. */
+    static const char *const ids[] = { "0", "1", "2", "4", "5", "6" };
+    for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
+        g_autofree char *line = g_strdup_printf("cpu %s up\n", ids[i]);
+        g_assert_nonnull(strstr(r.out, line));
+    }
+    g_assert_nonnull(strstr(r.out, "smp: 6 cpus up\n"));
+    g_assert_null(strstr(r.out, "cpu 3 up"));
+    g_assert_cmpint(r.status, ==, 33);
+    result_clear(&r);
+}
+
 /* /payload/cpl3/triple-fault-exit: -no-reboot turns the guest's reset into exit 0. */
 static void test_cpl3_exit(void)
 {
@@ -162,6 +179,7 @@ int main(int argc, char **argv)
     g_test_add_func("/payload/modes", test_modes);
     g_test_add_data_func("/payload/smp/1", GINT_TO_POINTER(1), test_smp);
     g_test_add_data_func("/payload/smp/4", GINT_TO_POINTER(4), test_smp);
+    g_test_add_func("/payload/smp/topology", test_smp_topology);
     g_test_add_func("/payload/cpl3/triple-fault-exit", test_cpl3_exit);
     g_test_add_func("/payload/serial/file", test_serial_file);
     g_test_add_func("/payload/multiboot/cmdline", test_bad_param);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "board/mptable.h"
+#include "main/config.h"
 
 #define MP_ENTRY_PROCESSOR 0
 #define MP_ENTRY_BUS 1
@@ -38,9 +39,16 @@ typedef struct {
     uint16_t len, count;
 } MpTable;
 
+/* APIC IDs 0..n-1, as for -smp n (cores only). */
+static const uint32_t identity_ids[64] = {
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+    22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41,
+    42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
+};
+
 static void mp_build(MpTable *t, unsigned ncpus)
 {
-    t->b = mptable_build(ncpus, MPTABLE_ADDR);
+    t->b = mptable_build(ncpus, identity_ids, MPTABLE_ADDR);
     g_assert_nonnull(t->b);
     g_assert_cmpuint(t->b->len, >=, 16 + 44);
     t->fp = t->b->data;
@@ -220,15 +228,51 @@ static void test_ioapic_and_irqs(void)
 static void test_base_relocates(void)
 {
     /* The floating pointer points at base + 16, wherever base is. */
-    GByteArray *b = mptable_build(2, 0x9fc00);
+    GByteArray *b = mptable_build(2, identity_ids, 0x9fc00);
     g_assert_cmphex(rd32(b->data + 4), ==, 0x9fc00 + 16);
     g_assert_cmpuint(sum8(b->data, 16), ==, 0);
     g_byte_array_unref(b);
 }
 
+/* /mptable/sparse-apic-ids: CPUs keep their topology APIC IDs (e.g. cores=3
+ * leaves gaps) and the IOAPIC takes an ID above all of them. */
+static void test_sparse_apic_ids(void)
+{
+    static const uint32_t ids[] = { 0, 1, 2, 4, 5, 6 };
+    GByteArray *b = mptable_build(6, ids, MPTABLE_ADDR);
+    const uint8_t *e = b->data + 16 + 44;
+    for (unsigned i = 0; i < 6; i++, e += 20) {
+        g_assert_cmpuint(e[0], ==, 0);
+        g_assert_cmpuint(e[1], ==, ids[i]);
+    }
+    e += 8;                              /* the bus entry */
+    g_assert_cmpuint(e[0], ==, 2);       /* IOAPIC */
+    g_assert_cmpuint(e[1], ==, 7);
+    g_byte_array_unref(b);
+}
+
+/* /topology/apic-id: thread, core and socket fields of power-of-two widths. */
+static void test_apic_ids(void)
+{
+    MachineConfig *cfg = machine_config_new();
+    cfg->threads = 2, cfg->cores = 3, cfg->dies = 1, cfg->sockets = 2;
+    /* thread bits 1, core bits 2: socket 1 starts at APIC ID 8. */
+    static const unsigned want[] = { 0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13 };
+    for (unsigned i = 0; i < G_N_ELEMENTS(want); i++) {
+        g_assert_cmpuint(machine_config_apic_id(cfg, i), ==, want[i]);
+    }
+    cfg->threads = 1, cfg->cores = 4, cfg->sockets = 1;
+    for (unsigned i = 0; i < 4; i++) {
+        g_assert_cmpuint(machine_config_apic_id(cfg, i), ==, i);
+    }
+    machine_config_free(cfg);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/mptable/sparse-apic-ids", test_sparse_apic_ids);
+    g_test_add_func("/topology/apic-id", test_apic_ids);
 
     g_test_add_func("/mptable/floating-pointer", test_floating_pointer);
     g_test_add_func("/mptable/header", test_header);
