@@ -232,7 +232,9 @@ static bool load_boot_image(Machine *m, GError **errp)
 static bool create_vcpus(Machine *m, GError **errp)
 {
     MachineConfig *cfg = m->cfg;
-    m->cpuid = cpuid_build(m->kvm.supported_cpuid, cfg->cpu_model, cfg->cpu_flags, errp);
+    bool tsc_deadline = kvm_check_extension(&m->kvm, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+    m->cpuid = cpuid_build(m->kvm.supported_cpuid, cfg->cpu_model, cfg->cpu_flags, tsc_deadline,
+                           errp);
     if (!m->cpuid) {
         g_prefix_error(errp, "-cpu %s: ", cfg->cpu_model);
         return false;
@@ -301,14 +303,14 @@ Machine *machine_new(MachineConfig *cfg, GError **errp)
         goto fail;
     }
     m->has_kvm = true;
-    if (!kvm_vm_create_irqchip(&m->kvm, errp)) {
-        goto fail;
-    }
     /* Like QEMU's i440FX: with 3.5 GiB or more, RAM below 4 GiB stops at
-     * 3 GiB (gigabyte alignment) and the rest moves above 4 GiB. */
+     * 3 GiB (gigabyte alignment) and the rest moves above 4 GiB. Slots go in
+     * before the irqchip: adding a slot to a VM that already has one costs
+     * milliseconds on some hosts (measured 5-6 ms vs 0.2 ms here). */
     uint64_t below = cfg->ram_size >= PC_PCI_HOLE_START ? 0xc0000000ULL : cfg->ram_size;
     if (!guest_ram_init(&m->ram, cfg->ram_size, below, errp) ||
-        !guest_ram_register(&m->ram, &m->kvm, errp)) {
+        !guest_ram_register(&m->ram, &m->kvm, errp) ||
+        !kvm_vm_create_irqchip(&m->kvm, errp)) {
         goto fail;
     }
     if (cfg->mem_lock && mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {

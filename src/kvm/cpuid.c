@@ -125,9 +125,16 @@ static struct kvm_cpuid2 *cpuid_dup(const struct kvm_cpuid2 *c)
 }
 
 struct kvm_cpuid2 *cpuid_build(const struct kvm_cpuid2 *supported, const char *model,
-                               GPtrArray *flags, GError **errp)
+                               GPtrArray *flags, bool tsc_deadline, GError **errp)
 {
     g_autofree struct kvm_cpuid2 *c = cpuid_dup(supported);
+    g_autofree struct kvm_cpuid2 *can = cpuid_dup(supported);
+    struct kvm_cpuid_entry2 *leaf1 = find_entry(can, 1, 0);
+    if (tsc_deadline && leaf1) {
+        leaf1->ecx |= 1u << 24;
+        find_entry(c, 1, 0)->ecx |= 1u << 24;
+    }
+    supported = can;
 
     if (!strcmp(model, "qemu64")) {
         /* Clear every named feature, then set qemu64's. */

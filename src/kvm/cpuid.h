@@ -5,8 +5,10 @@
 #include <linux/kvm.h>
 #include <stdbool.h>
 
+/* tsc_deadline: KVM emulates the LAPIC TSC-deadline timer
+ * (KVM_CAP_TSC_DEADLINE_TIMER), which KVM_GET_SUPPORTED_CPUID does not list. */
 struct kvm_cpuid2 *cpuid_build(const struct kvm_cpuid2 *supported, const char *model,
-                               GPtrArray *flags, GError **errp);
+                               GPtrArray *flags, bool tsc_deadline, GError **errp);
 /* A copy of tmpl for one vCPU: its APIC ID and the package topology
  * (threads per core, cores per package, as bit widths and counts). */
 typedef struct CpuTopology {
