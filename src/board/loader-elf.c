@@ -154,9 +154,10 @@ bool elf_load(BootImage *bi, GuestRam *ram, const uint8_t *img, size_t len, uint
 #define HVM_START_MAGIC 0x336ec578
 #define PVH_INFO_ADDR   0x6000ULL
 #define PVH_MEMMAP_ADDR 0x6100ULL
+#define PVH_MODLIST_ADDR 0x6080ULL
 
 static bool load_pvh(BootImage *bi, GuestRam *ram, const BootParams *p, uint64_t entry,
-                     GError **errp)
+                     uint64_t kernel_end, GError **errp)
 {
     const char *cmdline = p->cmdline ? p->cmdline : "";
     if (strlen(cmdline) >= BOOT_CMDLINE_MAX) {
@@ -187,9 +188,31 @@ static bool load_pvh(BootImage *bi, GuestRam *ram, const BootParams *p, uint64_t
         return false;
     }
     if (p->initrd) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
-                    "-initrd is not supported with PVH ELF kernels yet (use a bzImage)");
-        return false;
+        /* The initrd is module 0, placed as high as possible below 4 GiB. */
+        g_autoptr(GBytes) rd = loader_read_file(p->initrd, ram->size, "initrd", errp);
+        if (!rd) {
+            return false;
+        }
+        gsize size = g_bytes_get_size(rd);
+        uint64_t addr = ram->below_4g > size ? (ram->below_4g - size) & ~0xfffULL : 0;
+        if (size == 0 || addr < kernel_end) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "initrd '%s' is %s", p->initrd,
+                        size ? "too large for guest RAM" : "empty");
+            return false;
+        }
+        struct { uint64_t paddr, size, cmdline_paddr, reserved; } mod = { addr, size, 0, 0 };
+        if (!boot_image_add_bytes(bi, ram, addr, rd, 0, size, "initrd", errp) ||
+            !boot_image_add(bi, ram, PVH_MODLIST_ADDR, &mod, sizeof(mod), "PVH module list",
+                            errp)) {
+            return false;
+        }
+        info.nr_modules = 1;
+        info.modlist_paddr = PVH_MODLIST_ADDR;
+        if (!boot_image_add(bi, ram, PVH_INFO_ADDR, &info, sizeof(info), "PVH start info",
+                            errp)) {
+            return false;
+        }
     }
     bi->protocol = BOOT_PVH;
     bi->entry = entry;
@@ -205,7 +228,7 @@ bool loader_load_elf_kernel(BootImage *bi, GuestRam *ram, const BootParams *p,
         return false;
     }
     if (pvh) {
-        return load_pvh(bi, ram, p, pvh, errp);
+        return load_pvh(bi, ram, p, pvh, high, errp);
     }
     if (img[EI_CLASS] != ELFCLASS64) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,

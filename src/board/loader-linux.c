@@ -84,8 +84,7 @@ bool linux_setup_boot_params(BootImage *bi, GuestRam *ram, const BootParams *p,
         if (!rd) {
             return false;
         }
-        gsize size;
-        const void *data = g_bytes_get_data(rd, &size);
+        gsize size = g_bytes_get_size(rd);
         uint64_t top = MIN((uint64_t)initrd_max, ram->below_4g - 1) + 1;
         if (size == 0) {
             g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "initrd '%s' is empty", p->initrd);
@@ -105,7 +104,7 @@ bool linux_setup_boot_params(BootImage *bi, GuestRam *ram, const BootParams *p,
                         "page-aligned above the kernel)", p->initrd, (size_t)size);
             return false;
         }
-        if (!boot_image_add(bi, ram, addr, data, size, "initrd", errp)) {
+        if (!boot_image_add_bytes(bi, ram, addr, rd, 0, size, "initrd", errp)) {
             return false;
         }
         wr32(zp + HDR_RAMDISK_IMAGE, addr);

@@ -17,6 +17,7 @@ void boot_image_init(BootImage *bi)
     bi->entry = bi->info = 0;
     bi->blobs = g_array_new(FALSE, TRUE, sizeof(BootBlob));
     g_array_set_clear_func(bi->blobs, blob_clear);
+    bi->sources = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
 }
 
 void boot_image_clear(BootImage *bi)
@@ -25,6 +26,27 @@ void boot_image_clear(BootImage *bi)
         g_array_unref(bi->blobs);
         bi->blobs = NULL;
     }
+    if (bi->sources) {
+        g_ptr_array_unref(bi->sources);
+        bi->sources = NULL;
+    }
+}
+
+static bool add_blob(BootImage *bi, GuestRam *ram, uint64_t gpa, GBytes *data, const char *what,
+                     GError **errp)
+{
+    gsize len;
+    const void *p = g_bytes_get_data(data, &len);
+    if (!guest_ram_write(ram, gpa, p, len)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "%s (0x%zx bytes at 0x%" G_GINT64_MODIFIER "x) does not fit in guest RAM",
+                    what, (size_t)len, gpa);
+        g_bytes_unref(data);
+        return false;
+    }
+    BootBlob b = { .gpa = gpa, .data = data };
+    g_array_append_val(bi->blobs, b);
+    return true;
 }
 
 bool boot_image_add(BootImage *bi, GuestRam *ram, uint64_t gpa, const void *data, size_t len,
@@ -33,15 +55,26 @@ bool boot_image_add(BootImage *bi, GuestRam *ram, uint64_t gpa, const void *data
     if (len == 0) {
         return true;
     }
-    if (!guest_ram_write(ram, gpa, data, len)) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
-                    "%s (0x%zx bytes at 0x%" G_GINT64_MODIFIER "x) does not fit in guest RAM",
-                    what, len, gpa);
-        return false;
+    /* Data inside a file being loaded is referenced, not copied. */
+    for (guint i = 0; bi->sources && i < bi->sources->len; i++) {
+        GBytes *file = g_ptr_array_index(bi->sources, i);
+        gsize flen;
+        const uint8_t *f = g_bytes_get_data(file, &flen);
+        const uint8_t *d = data;
+        if (f && d >= f && len <= flen && (size_t)(d - f) <= flen - len) {
+            return boot_image_add_bytes(bi, ram, gpa, file, d - f, len, what, errp);
+        }
     }
-    BootBlob b = { .gpa = gpa, .data = g_bytes_new(data, len) };
-    g_array_append_val(bi->blobs, b);
-    return true;
+    return add_blob(bi, ram, gpa, g_bytes_new(data, len), what, errp);
+}
+
+bool boot_image_add_bytes(BootImage *bi, GuestRam *ram, uint64_t gpa, GBytes *file,
+                          size_t offset, size_t len, const char *what, GError **errp)
+{
+    if (len == 0) {
+        return true;
+    }
+    return add_blob(bi, ram, gpa, g_bytes_new_from_bytes(file, offset, len), what, errp);
 }
 
 void boot_image_reinstall(BootImage *bi, GuestRam *ram)
@@ -76,24 +109,19 @@ GBytes *loader_read_file(const char *path, uint64_t max, const char *what, GErro
         close(fd);
         return NULL;
     }
-    uint8_t *buf = g_malloc(st.st_size ? st.st_size : 1);
-    size_t done = 0;
-    while (done < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + done, st.st_size - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "could not read %s file '%s': %s",
-                        what, path, n < 0 ? g_strerror(errno) : "unexpected end of file");
-            g_free(buf);
-            close(fd);
-            return NULL;
-        }
-        done += n;
-    }
+    /* Mapped, not read: the page cache holds it once, and blobs kept for
+     * reset reference the mapping instead of copies. */
+    g_autoptr(GError) err = NULL;
+    GMappedFile *mf = g_mapped_file_new_from_fd(fd, FALSE, &err);
     close(fd);
-    return g_bytes_new_take(buf, done);
+    if (!mf) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "could not read %s file '%s': %s",
+                    what, path, err->message);
+        return NULL;
+    }
+    GBytes *bytes = g_mapped_file_get_bytes(mf);
+    g_mapped_file_unref(mf);
+    return bytes;
 }
 
 bool loader_load_kernel(BootImage *bi, GuestRam *ram, const BootParams *p, GError **errp)
@@ -104,6 +132,7 @@ bool loader_load_kernel(BootImage *bi, GuestRam *ram, const BootParams *p, GErro
     }
     gsize len;
     const uint8_t *img = g_bytes_get_data(file, &len);
+    g_ptr_array_add(bi->sources, g_bytes_ref(file));
     bool ok;
     if (loader_is_bzimage(img, len)) {
         ok = loader_load_bzimage(bi, ram, p, img, len, errp);

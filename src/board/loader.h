@@ -26,6 +26,9 @@ typedef struct BootImage {
     uint64_t entry;
     uint64_t info;          /* EBX or RSI */
     GArray *blobs;          /* BootBlob */
+    /* Files being loaded (mapped read-only): blobs that lie inside one
+     * reference it instead of keeping a copy. */
+    GPtrArray *sources;     /* GBytes */
 } BootImage;
 
 typedef struct BootParams {
@@ -49,6 +52,9 @@ void boot_image_clear(BootImage *bi);
 /* Writes data at gpa and records it; errors if it does not fit in RAM. */
 bool boot_image_add(BootImage *bi, GuestRam *ram, uint64_t gpa, const void *data, size_t len,
                     const char *what, GError **errp);
+/* Like boot_image_add, for data inside `file` (no copy is kept). */
+bool boot_image_add_bytes(BootImage *bi, GuestRam *ram, uint64_t gpa, GBytes *file,
+                          size_t offset, size_t len, const char *what, GError **errp);
 /* Rewrites every blob (machine reset). */
 void boot_image_reinstall(BootImage *bi, GuestRam *ram);
 
@@ -78,5 +84,5 @@ bool elf_load(BootImage *bi, GuestRam *ram, const uint8_t *img, size_t len, uint
 bool linux_setup_boot_params(BootImage *bi, GuestRam *ram, const BootParams *p,
                              const uint8_t *setup_hdr, size_t hdr_len, uint64_t kernel_end,
                              uint32_t initrd_max, GError **errp);
-/* Reads a whole file, refusing ones larger than max. */
+/* Maps a whole file read-only, refusing ones larger than max. */
 GBytes *loader_read_file(const char *path, uint64_t max, const char *what, GError **errp);

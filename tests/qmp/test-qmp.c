@@ -115,6 +115,15 @@ static void negotiate(Vm *vm)
     g_assert_cmpstr(r, ==, "{\"return\":{}}");
 }
 
+/* For tests whose guest acts on its own: started with -S, negotiated,
+ * then let run, so no event can come before the monitor listens. */
+static void negotiate_and_cont(Vm *vm)
+{
+    negotiate(vm);
+    g_autofree char *r = qmp_cmd(vm->qmp, "{\"execute\": \"cont\"}");
+    g_assert_cmpstr(r, ==, "{\"return\":{}}");
+}
+
 /* /qmp/negotiation: only qmp_capabilities before negotiation; once only. */
 static void test_negotiation(void)
 {
@@ -253,8 +262,9 @@ static void test_daemonize(void)
 static void test_internal_error(void)
 {
     Vm vm = { 0 };
-    vm_start_payload(&vm, "mmio-exec", NULL);
-    negotiate(&vm);
+    const char *extra[] = { "-S", NULL };
+    vm_start_payload(&vm, "mmio-exec", extra);
+    negotiate_and_cont(&vm);
     g_autofree char *err = vm_stderr_until(&vm, "Code=");
     g_assert_nonnull(strstr(err, "KVM internal error. Suberror: 1\n"));
     g_assert_nonnull(strstr(err, "emulation failure\n"));
@@ -277,8 +287,9 @@ static void test_internal_error(void)
 static void test_poweroff(void)
 {
     Vm vm = { 0 };
-    vm_start_payload(&vm, "poweroff", NULL);
-    negotiate(&vm);
+    const char *extra[] = { "-S", NULL };
+    vm_start_payload(&vm, "poweroff", extra);
+    negotiate_and_cont(&vm);
     g_autofree char *ev = qmp_wait_event(vm.qmp, "SHUTDOWN");
     g_assert_nonnull(ev);
     g_assert_nonnull(strstr(ev, "\"data\":{\"guest\":true,\"reason\":\"guest-shutdown\"}"));
@@ -290,10 +301,10 @@ static void test_poweroff(void)
  * system_reset runs the guest again (it powers off again). */
 static void test_no_shutdown(void)
 {
-    const char *extra[] = { "-no-shutdown", NULL };
+    const char *extra[] = { "-no-shutdown", "-S", NULL };
     Vm vm = { 0 };
     vm_start_payload(&vm, "poweroff", extra);
-    negotiate(&vm);
+    negotiate_and_cont(&vm);
     g_autofree char *ev = qmp_wait_event(vm.qmp, "SHUTDOWN");
     g_assert_nonnull(ev);
     g_autofree char *stop = qmp_wait_event(vm.qmp, "STOP");
@@ -315,9 +326,9 @@ static void test_no_shutdown(void)
 static void test_guest_reset(void)
 {
     Vm vm = { 0 };
-    const char *extra[] = { "-append", "n=1000", NULL };
+    const char *extra[] = { "-append", "n=1000", "-S", NULL };
     vm_start_payload(&vm, "cpl3-loop", extra);
-    negotiate(&vm);
+    negotiate_and_cont(&vm);
     g_autofree char *ev = qmp_wait_event(vm.qmp, "SHUTDOWN");
     g_assert_nonnull(strstr(ev, "\"reason\":\"guest-reset\""));
     g_assert_cmpint(vm_wait(&vm), ==, 0);
@@ -330,9 +341,9 @@ static void test_guest_reset(void)
 static void test_guest_reboot(void)
 {
     Vm vm = { 0 };
-    const char *extra[] = { "-append", "n=1000", NULL };
+    const char *extra[] = { "-append", "n=1000", "-S", NULL };
     vm_start_full(&vm, "cpl3-loop", false, extra);
-    negotiate(&vm);
+    negotiate_and_cont(&vm);
     for (int i = 0; i < 3; i++) {
         g_autofree char *ev = qmp_wait_event(vm.qmp, "RESET");
         g_assert_nonnull(ev);
