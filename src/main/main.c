@@ -9,9 +9,7 @@
 #include "main/daemonize.h"
 #include "monitor/monitor.h"
 
-static bool msg_timestamp;
-
-static void report_error(const char *msg)
+static void report_error(bool msg_timestamp, const char *msg)
 {
     if (msg_timestamp) {
         g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -39,18 +37,17 @@ int main(int argc, char **argv)
     g_autoptr(GError) err = NULL;
     bool exit_now;
     if (!options_parse(cfg, argc, argv, &exit_now, &err)) {
-        report_error(err->message);
+        report_error(cfg->msg_timestamp, err->message);
         return 1;
     }
     if (exit_now) {
         return 0;
     }
-    msg_timestamp = cfg->msg_timestamp;
     if (cfg->logfile) {
         FILE *log = fopen(cfg->logfile, "a");
         if (!log) {
             g_autofree char *msg = g_strdup_printf("-D %s: %s", cfg->logfile, g_strerror(errno));
-            report_error(msg);
+            report_error(cfg->msg_timestamp, msg);
             return 1;
         }
         /* Debug and warning output goes to the log file, as with QEMU's -D. */
@@ -60,18 +57,18 @@ int main(int argc, char **argv)
 
     Daemon daemon = { .ready_fd = -1 };
     if (cfg->daemonize && !daemonize_start(&daemon, &err)) {
-        report_error(err->message);
+        report_error(cfg->msg_timestamp, err->message);
         return 1;
     }
 
     Machine *m = machine_new(cfg, &err);
     if (!m) {
-        report_error(err->message);
+        report_error(cfg->msg_timestamp, err->message);
         return 1;
     }
     MonitorSet *mons = monitors_new(m, &err);
     if (!mons || (cfg->pidfile && !pidfile_write(cfg->pidfile, &err))) {
-        report_error(err->message);
+        report_error(cfg->msg_timestamp, err->message);
         monitors_free(mons);
         machine_free(m);
         return 1;
