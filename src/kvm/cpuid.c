@@ -1,5 +1,6 @@
 #include "kvm/cpuid.h"
 #include "util/error.h"
+#include "util/bits.h"
 #include "util/opts.h"
 
 #include <string.h>
@@ -184,21 +185,12 @@ struct kvm_cpuid2 *cpuid_build(const struct kvm_cpuid2 *supported, const char *m
     return g_steal_pointer(&c);
 }
 
-static unsigned width(unsigned count)
-{
-    unsigned bits = 0;
-    while ((1u << bits) < count) {
-        bits++;
-    }
-    return bits;
-}
-
 struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *tmpl, unsigned apic_id,
                                   const CpuTopology *topo)
 {
     struct kvm_cpuid2 *c = cpuid_dup(tmpl);
-    unsigned tb = width(topo->threads);
-    unsigned pkg_bits = tb + width(topo->cores) + width(topo->dies);
+    unsigned tb = bits_for_count(topo->threads);
+    unsigned pkg_bits = tb + bits_for_count(topo->cores) + bits_for_count(topo->dies);
     unsigned per_pkg = topo->threads * topo->cores * topo->dies;
     for (uint32_t i = 0; i < c->nent; i++) {
         struct kvm_cpuid_entry2 *e = &c->entries[i];

@@ -1,4 +1,5 @@
 #include "main/config.h"
+#include "util/bits.h"
 
 MachineConfig *machine_config_new(void)
 {
@@ -41,22 +42,13 @@ void machine_config_free(MachineConfig *cfg)
     g_free(cfg);
 }
 
-unsigned topology_bits(unsigned count)
-{
-    unsigned bits = 0;
-    while ((1u << bits) < count) {
-        bits++;
-    }
-    return bits;
-}
-
 unsigned machine_config_apic_id(const MachineConfig *cfg, unsigned index)
 {
     unsigned thread = index % cfg->threads;
     unsigned core = (index / cfg->threads) % cfg->cores;
     unsigned die = (index / (cfg->threads * cfg->cores)) % cfg->dies;
     unsigned socket = index / (cfg->threads * cfg->cores * cfg->dies);
-    unsigned tb = topology_bits(cfg->threads), cb = topology_bits(cfg->cores);
-    unsigned db = topology_bits(cfg->dies);
+    unsigned tb = bits_for_count(cfg->threads), cb = bits_for_count(cfg->cores);
+    unsigned db = bits_for_count(cfg->dies);
     return ((((socket << db) | die) << cb | core) << tb) | thread;
 }

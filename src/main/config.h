@@ -49,6 +49,5 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(MachineConfig, machine_config_free)
  * socket numbers packed into bit fields of power-of-two widths, as x86
  * topology enumeration (CPUID leaf 0xB) describes them. */
 unsigned machine_config_apic_id(const MachineConfig *cfg, unsigned index);
-unsigned topology_bits(unsigned count);
 
 bool options_parse(MachineConfig *cfg, int argc, char **argv, bool *exit_now, GError **errp);
