@@ -161,6 +161,12 @@ void machine_set_state(Machine *m, RunState s)
     NOTIFY(m, state_changed, old, s);
 }
 
+/* C-a x on a mon:stdio console: QEMU ends as on a host signal. */
+static void mux_quit(void *opaque)
+{
+    machine_request_shutdown(opaque, SHUTDOWN_CAUSE_HOST_SIGNAL);
+}
+
 /* ---- building the board ---- */
 
 static bool create_board_devices(Machine *m, GError **errp)
@@ -292,6 +298,8 @@ Machine *machine_new(MachineConfig *cfg, GError **errp)
             goto fail;
         }
         g_ptr_array_add(m->chardevs, c);
+        c->mux_quit = mux_quit;
+        c->mux_quit_opaque = m;
     }
     if (!strcmp(cfg->machine_type, "none")) {
         g_mutex_unlock(&m->lock);

@@ -28,8 +28,10 @@ static const ChardevBackendOps *find_backend(const char *name)
 TernOpts *chardev_opts_from_legacy(const char *spec, const char *id, GError **errp)
 {
     g_autofree char *s = NULL;
-    if (!strcmp(spec, "stdio") || !strcmp(spec, "mon:stdio")) {
+    if (!strcmp(spec, "stdio")) {
         s = g_strdup_printf("stdio,id=%s", id);
+    } else if (!strcmp(spec, "mon:stdio")) {
+        s = g_strdup_printf("stdio,id=%s,mux=on", id);
     } else if (!strcmp(spec, "null") || g_str_has_prefix(spec, "vc")) {
         s = g_strdup_printf("null,id=%s", id);
     } else if (!strcmp(spec, "pty")) {
@@ -106,6 +108,10 @@ Chardev *chardev_open(TernOpts *opts, GMainContext *ctx, GError **errp)
     chr->id = g_strdup(opts_get(opts, "id"));
     chr->in_fd = chr->out_fd = chr->listen_fd = -1;
     chr->ctx = ctx;
+    opts_get_bool(opts, "mux", false, &chr->mux, NULL);
+    if (chr->mux) {
+        chr->mux_pending = g_byte_array_new();
+    }
     if (!chr->ops->open(chr, opts, errp)) {
         g_prefix_error(errp, "chardev '%s': ", chr->id);
         g_free(chr->id);
@@ -134,15 +140,42 @@ void chardev_close(Chardev *chr)
     if (chr->ops->close) {
         chr->ops->close(chr);
     }
+    if (chr->mux_pending) {
+        g_byte_array_unref(chr->mux_pending);
+    }
     g_free(chr->filename);
     g_free(chr->id);
     g_free(chr);
 }
 
+#define MUX_BUFFER 4096
+
+/* Hands buffered mux input to the frontend as far as it takes it. */
+static void mux_deliver(Chardev *chr)
+{
+    while (chr->mux_pending && chr->mux_pending->len) {
+        int room = chr->fe.can_receive ? chr->fe.can_receive(chr->fe.opaque) : 4096;
+        if (room <= 0) {
+            return;
+        }
+        int n = MIN((guint)room, chr->mux_pending->len);
+        chr->fe.receive(chr->fe.opaque, chr->mux_pending->data, n);
+        g_byte_array_remove_range(chr->mux_pending, 0, n);
+    }
+}
+
 static gboolean input_ready(gint fd, GIOCondition cond, gpointer opaque)
 {
     Chardev *chr = opaque;
-    int room = chr->fe.can_receive ? chr->fe.can_receive(chr->fe.opaque) : 4096;
+    int room;
+    if (chr->mux) {
+        /* Read even when the frontend is full, so escapes (C-a x) always
+         * work; keep what the frontend cannot take yet. */
+        mux_deliver(chr);
+        room = MUX_BUFFER - (int)chr->mux_pending->len;
+    } else {
+        room = chr->fe.can_receive ? chr->fe.can_receive(chr->fe.opaque) : 4096;
+    }
     if (room <= 0) {
         /* Stop polling until the frontend has room (chardev_accept_input). */
         g_source_unref(chr->in_watch);
@@ -160,8 +193,61 @@ static gboolean input_ready(gint fd, GIOCondition cond, gpointer opaque)
         chardev_hangup(chr);
         return G_SOURCE_REMOVE;
     }
-    chr->fe.receive(chr->fe.opaque, buf, n);
+    if (chr->mux) {
+        n = chardev_mux_filter(chr, buf, n);
+        g_byte_array_append(chr->mux_pending, buf, n);
+        mux_deliver(chr);
+    } else {
+        chr->fe.receive(chr->fe.opaque, buf, n);
+    }
     return G_SOURCE_CONTINUE;
+}
+
+/* QEMU's mux escapes on a console shared with the monitor: C-a x quits,
+ * C-a h prints help, C-a C-a sends one C-a; other escapes are dropped.
+ * Filters buf in place and returns the bytes left for the frontend. */
+#define MUX_ESCAPE 0x01
+
+static const char mux_help[] =
+    "\r\nC-a h    print this help\r\n"
+    "C-a x    exit Tern\r\n"
+    "C-a C-a  sends C-a\r\n"
+    "(the monitor, C-a c, is not available on this console yet)\r\n";
+
+int chardev_mux_filter(Chardev *chr, uint8_t *buf, int len)
+{
+    int out = 0;
+    for (int i = 0; i < len; i++) {
+        uint8_t c = buf[i];
+        if (!chr->mux_escape) {
+            if (c == MUX_ESCAPE) {
+                chr->mux_escape = true;
+            } else {
+                buf[out++] = c;
+            }
+            continue;
+        }
+        chr->mux_escape = false;
+        switch (c) {
+        case MUX_ESCAPE:
+            buf[out++] = c;
+            break;
+        case 'x':
+            if (chr->mux_quit) {
+                static const char msg[] = "tern: terminated (C-a x)\r\n";
+                chardev_write(chr, (const uint8_t *)msg, sizeof(msg) - 1);
+                chr->mux_quit(chr->mux_quit_opaque);
+            }
+            break;
+        case 'h':
+        case '?':
+            chardev_write(chr, (const uint8_t *)mux_help, sizeof(mux_help) - 1);
+            break;
+        default:
+            break;
+        }
+    }
+    return out;
 }
 
 static void watch_input(Chardev *chr)
@@ -186,6 +272,9 @@ void chardev_set_frontend(Chardev *chr, const ChardevFrontend *fe)
 
 void chardev_accept_input(Chardev *chr)
 {
+    if (chr->mux) {
+        mux_deliver(chr);
+    }
     watch_input(chr);
 }
 

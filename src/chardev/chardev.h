@@ -40,6 +40,12 @@ struct Chardev {
     GSource *in_watch;
     GSource *listen_watch;
     GMainContext *ctx;
+    /* mux=on (mon:stdio): QEMU's C-a escapes are handled here. */
+    bool mux;
+    bool mux_escape;
+    GByteArray *mux_pending;   /* input the frontend has not taken yet */
+    void (*mux_quit)(void *opaque);
+    void *mux_quit_opaque;
 };
 
 struct ChardevBackendOps {
@@ -64,6 +70,9 @@ void chardev_set_frontend(Chardev *chr, const ChardevFrontend *fe);
 void chardev_accept_input(Chardev *chr);
 /* Writes all of buf (blocking backends) or what the peer takes now. */
 int chardev_write(Chardev *chr, const uint8_t *buf, int len);
+
+/* Handles C-a escapes in buf (in place); returns the bytes left. */
+int chardev_mux_filter(Chardev *chr, uint8_t *buf, int len);
 
 /* Helpers for backends. */
 void chardev_attach_fds(Chardev *chr, int in_fd, int out_fd);

@@ -683,7 +683,7 @@ bool options_parse(MachineConfig *cfg, int argc, char **argv, bool *exit_now, GE
     /* Default serial port, as QEMU picks it: the console with -nographic,
      * nothing visible otherwise (Tern has no graphical console). */
     if (!cfg->nodefaults && cfg->serials->len == 0 && cfg->nographic) {
-        if (!opt_serial(cfg, "stdio", errp)) {
+        if (!opt_serial(cfg, "mon:stdio", errp)) {
             return false;
         }
     }

@@ -1,5 +1,6 @@
 /* The tern binary runs guest payloads end to end: loader, CPU modes, serial
  * console, isa-debug-exit, SMP start-up and the -no-reboot exit path. */
+#include <gio/gio.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sys/wait.h>
@@ -168,6 +169,27 @@ static void test_bad_param(void)
     result_clear(&r);
 }
 
+/* /console/mux-escape: with -nographic COM1 is mon:stdio, where C-a h
+ * prints help and C-a x ends Tern (status 0) even while nothing reads the
+ * serial port (-S). */
+static void test_mux_escape(void)
+{
+    g_autofree char *kernel = payload("hello");
+    const char *argv[] = { tern(), "-M", "pc", "-m", "64", "-nographic", "-S",
+                           "-kernel", kernel, NULL };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GSubprocess) p = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                 G_SUBPROCESS_FLAGS_STDOUT_PIPE, &err);
+    g_assert_no_error(err);
+    g_autofree char *out = NULL;
+    g_assert_true(g_subprocess_communicate_utf8(p, "typed\001h\001x", NULL, &out, NULL, &err));
+    g_assert_no_error(err);
+    g_assert_true(g_subprocess_get_if_exited(p));
+    g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 0);
+    g_assert_nonnull(strstr(out, "C-a x    exit Tern"));
+    g_assert_nonnull(strstr(out, "terminated (C-a x)"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -183,5 +205,6 @@ int main(int argc, char **argv)
     g_test_add_func("/payload/cpl3/triple-fault-exit", test_cpl3_exit);
     g_test_add_func("/payload/serial/file", test_serial_file);
     g_test_add_func("/payload/multiboot/cmdline", test_bad_param);
+    g_test_add_func("/console/mux-escape", test_mux_escape);
     return g_test_run();
 }
