@@ -680,6 +680,19 @@ bool options_parse(MachineConfig *cfg, int argc, char **argv, bool *exit_now, GE
         }
     }
 
+    if (cfg->daemonize) {
+        if (cfg->nographic) {
+            return fail(errp, "-nographic cannot be used with -daemonize");
+        }
+        for (guint i = 0; i < cfg->chardevs->len; i++) {
+            TernOpts *o = g_ptr_array_index(cfg->chardevs, i);
+            if (!g_strcmp0(opts_get(o, "backend"), "stdio")) {
+                return fail(errp, "chardev '%s': cannot use stdio with -daemonize",
+                            opts_get(o, "id"));
+            }
+        }
+    }
+
     /* Default serial port, as QEMU picks it: the console with -nographic,
      * nothing visible otherwise (Tern has no graphical console). */
     if (!cfg->nodefaults && cfg->serials->len == 0 && cfg->nographic) {

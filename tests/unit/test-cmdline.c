@@ -888,9 +888,21 @@ static void test_help_short(void)
     g_test_trap_assert_stdout("usage: tern*");
 }
 
+/* /cmdline/daemonize/stdio: a daemon has no terminal, as QEMU says. */
+static void test_daemonize_stdio(void)
+{
+    g_autofree char *a = parse_err("-daemonize", "-serial", "stdio", NULL);
+    g_assert_cmpstr(a, ==, "chardev 'serial0': cannot use stdio with -daemonize");
+    g_autofree char *b = parse_err("-daemonize", "-nographic", NULL);
+    g_assert_cmpstr(b, ==, "-nographic cannot be used with -daemonize");
+    g_autoptr(MachineConfig) ok = parse_ok("-daemonize", "-serial", "null", NULL);
+    g_assert_true(ok->daemonize);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/cmdline/daemonize/stdio", test_daemonize_stdio);
 
     g_test_add_func("/cmdline/defaults", test_defaults);
     g_test_add_func("/cmdline/m/default-unit", test_m_default_unit);
