@@ -20,10 +20,16 @@ static void report_error(bool msg_timestamp, const char *msg)
     }
 }
 
+typedef struct {
+    Machine *m;
+    int signo;
+} SignalWatch;
+
 static gboolean on_signal(gpointer opaque)
 {
-    Machine *m = opaque;
-    machine_request_shutdown(m, SHUTDOWN_CAUSE_HOST_SIGNAL);
+    SignalWatch *w = opaque;
+    fprintf(stderr, "tern: terminating on signal %d\n", w->signo);
+    machine_request_shutdown(w->m, SHUTDOWN_CAUSE_HOST_SIGNAL);
     return G_SOURCE_CONTINUE;
 }
 
@@ -73,9 +79,10 @@ int main(int argc, char **argv)
         machine_free(m);
         return 1;
     }
-    g_unix_signal_add(SIGTERM, on_signal, m);
-    g_unix_signal_add(SIGINT, on_signal, m);
-    g_unix_signal_add(SIGHUP, on_signal, m);
+    SignalWatch watches[] = { { m, SIGTERM }, { m, SIGINT }, { m, SIGHUP } };
+    for (guint i = 0; i < G_N_ELEMENTS(watches); i++) {
+        g_unix_signal_add(watches[i].signo, on_signal, &watches[i]);
+    }
 
     daemonize_done(&daemon);
     machine_start(m);

@@ -211,6 +211,8 @@ static void test_sigterm(void)
     g_subprocess_send_signal(vm.proc, SIGTERM);
     g_autofree char *ev = qmp_wait_event(vm.qmp, "SHUTDOWN");
     g_assert_nonnull(strstr(ev, "\"reason\":\"host-signal\""));
+    g_autofree char *err = vm_stderr_until(&vm, "\n");
+    g_assert_cmpstr(err, ==, "tern: terminating on signal 15\n");
     g_assert_cmpint(vm_wait(&vm), ==, 0);
     vm_free(&vm);
 }
