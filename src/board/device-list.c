@@ -1,20 +1,18 @@
-/* Every device type Tern knows, one line each. */
+/* Every device type Tern knows: one line each. */
 #include "board/device.h"
 
-extern const DeviceInfo isa_serial_info;
-extern const DeviceInfo isa_debug_exit_info;
-extern const DeviceInfo i8042_info;
-extern const DeviceInfo port92_info;
-extern const DeviceInfo mc146818rtc_info;
-extern const DeviceInfo piix4_pm_info;
+#define TERN_DEVICE_TYPES(X) \
+    X(isa_serial_info)       \
+    X(isa_debug_exit_info)   \
+    X(i8042_info)            \
+    X(port92_info)           \
+    X(mc146818rtc_info)      \
+    X(piix4_pm_info)
 
-const DeviceInfo *const tern_device_types[] = {
-    &isa_serial_info,
-    &isa_debug_exit_info,
-    &i8042_info,
-    &port92_info,
-    &mc146818rtc_info,
-    &piix4_pm_info,
-};
+#define DECLARE(info) extern const DeviceInfo info;
+TERN_DEVICE_TYPES(DECLARE)
+
+#define ENTRY(info) &info,
+const DeviceInfo *const tern_device_types[] = { TERN_DEVICE_TYPES(ENTRY) };
 
 const guint tern_device_type_count = G_N_ELEMENTS(tern_device_types);

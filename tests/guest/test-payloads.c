@@ -201,6 +201,7 @@ int main(int argc, char **argv)
     g_test_add_func("/payload/modes", test_modes);
     g_test_add_data_func("/payload/smp/1", GINT_TO_POINTER(1), test_smp);
     g_test_add_data_func("/payload/smp/4", GINT_TO_POINTER(4), test_smp);
+    g_test_add_data_func("/payload/smp/64", GINT_TO_POINTER(64), test_smp);
     g_test_add_func("/payload/smp/topology", test_smp_topology);
     g_test_add_func("/payload/cpl3/triple-fault-exit", test_cpl3_exit);
     g_test_add_func("/payload/serial/file", test_serial_file);
