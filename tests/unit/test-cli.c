@@ -251,6 +251,32 @@ static void remove_files(void)
     g_free(tmpdir);
 }
 
+/* /cli/kvm/permission-denied: an unprivileged user gets one clear line. */
+static void test_kvm_permission_denied(void)
+{
+    if (geteuid() != 0 || !g_file_test("/usr/bin/setpriv", G_FILE_TEST_IS_EXECUTABLE) ||
+        g_access("/dev/kvm", F_OK) != 0) {
+        g_test_skip("needs root, setpriv and /dev/kvm");
+        return;
+    }
+    const char *argv[] = { "/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                           "--clear-groups", tern_binary, "-M", "pc", "-m", "64",
+                           "-nodefaults", "-display", "none", "-S", NULL };
+    g_autofree char *out = NULL, *err_text = NULL;
+    int status;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                               &err_text, &status, &err));
+    if (strstr(err_text, "setpriv:")) {
+        g_test_skip("the tern binary is not reachable for an unprivileged user here");
+        return;
+    }
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+    g_assert_cmpstr(err_text, ==, "tern: -accel kvm: failed to initialize kvm: Could not access "
+                    "KVM kernel module /dev/kvm: Permission denied\n");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -270,6 +296,7 @@ int main(int argc, char **argv)
         g_test_add_data_func(cases[i].path, &cases[i], test_bad_input);
     }
     g_test_add_func("/cli/version", test_version);
+    g_test_add_func("/cli/kvm/permission-denied", test_kvm_permission_denied);
     g_test_add_func("/cli/help", test_help);
 
     int rc = g_test_run();
