@@ -67,10 +67,12 @@ static void send_greeting(Monitor *mon)
     monitor_send(mon, root);
 }
 
+static JsonNode *empty_return(void);
+
 static void send_reply(Monitor *mon, JsonNode *ret, JsonNode *id)
 {
     JsonObject *o = json_object_new();
-    json_object_set_member(o, "return", ret ? ret : json_node_init_object(json_node_alloc(), json_object_new()));
+    json_object_set_member(o, "return", ret ? ret : empty_return());
     if (id) {
         json_object_set_member(o, "id", json_node_copy(id));
     }

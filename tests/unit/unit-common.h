@@ -2,18 +2,6 @@
 #pragma once
 #include <glib.h>
 
-/* A behaviour that is wrong in src/ today: reported as an incomplete test
- * ("not ok ... # TODO"), or as a failure with TERN_STRICT_BUGS=1 in the
- * environment. The caller returns right after. */
-#define KNOWN_BUG(...)                                                        \
-    do {                                                                      \
-        if (g_getenv("TERN_STRICT_BUGS")) {                                   \
-            g_test_fail_printf("BUG: " __VA_ARGS__);                          \
-        } else {                                                              \
-            g_test_incomplete_printf("BUG: " __VA_ARGS__);                    \
-        }                                                                     \
-    } while (0)
-
 /* For a test whose body may crash on a src/ bug (a use after free that ASan
  * aborts on): the body runs in a child process (g_test_subprocess() is
  * true there); here, a child that did not pass fails this test with
