@@ -854,39 +854,30 @@ static void run_exit_now(const char *opt)
     g_assert_true(exit_now);
 }
 
-static void test_version(void)
+typedef struct {
+    const char *opt;
+    const char *stdout_pattern;
+} ExitNowCase;
+
+/* -version/-help/-h print, stop parsing and set exit_now; nothing on stderr. */
+static void test_exit_now(gconstpointer data)
 {
+    const ExitNowCase *c = data;
     if (g_test_subprocess()) {
-        run_exit_now("-version");
+        run_exit_now(c->opt);
         return;
     }
     g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
     g_test_trap_assert_passed();
-    g_test_trap_assert_stdout("QEMU emulator version 7.2.0*");
+    g_test_trap_assert_stdout(c->stdout_pattern);
     g_test_trap_assert_stderr("");
 }
 
-static void test_help(void)
-{
-    if (g_test_subprocess()) {
-        run_exit_now("-help");
-        return;
-    }
-    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-    g_test_trap_assert_passed();
-    g_test_trap_assert_stdout("usage: tern*-m ARG*-smp ARG*");
-}
-
-static void test_help_short(void)
-{
-    if (g_test_subprocess()) {
-        run_exit_now("-h");
-        return;
-    }
-    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-    g_test_trap_assert_passed();
-    g_test_trap_assert_stdout("usage: tern*");
-}
+static const ExitNowCase exit_now_cases[] = {
+    { "-version", "QEMU emulator version 7.2.0*" },
+    { "-help", "usage: tern*-m ARG*-smp ARG*" },
+    { "-h", "usage: tern*" },
+};
 
 /* /cmdline/daemonize/stdio: a daemon has no terminal, as QEMU says. */
 static void test_daemonize_stdio(void)
@@ -970,9 +961,9 @@ int main(int argc, char **argv)
     g_test_add_func("/cmdline/nographic/nodefaults", test_nographic_nodefaults);
     g_test_add_func("/cmdline/nographic/with-serial", test_nographic_with_serial);
     g_test_add_func("/cmdline/nographic/absent", test_no_nographic_no_serial);
-    g_test_add_func("/cmdline/version", test_version);
-    g_test_add_func("/cmdline/help", test_help);
-    g_test_add_func("/cmdline/help-short", test_help_short);
+    g_test_add_data_func("/cmdline/version", &exit_now_cases[0], test_exit_now);
+    g_test_add_data_func("/cmdline/help", &exit_now_cases[1], test_exit_now);
+    g_test_add_data_func("/cmdline/help-short", &exit_now_cases[2], test_exit_now);
 
     return g_test_run();
 }
