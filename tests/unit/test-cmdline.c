@@ -216,22 +216,14 @@ static void test_smp_prefer_cores(void)
 
 static void test_smp_cores_from_sockets(void)
 {
-    g_autoptr(MachineConfig) cfg = machine_config_new();
-    g_autoptr(GError) err = NULL;
-    bool exit_now;
-    char *argv[] = { (char *)"tern", (char *)"-smp", (char *)"8,sockets=2", NULL };
-    g_assert_true(options_parse(cfg, 3, argv, &exit_now, &err));
+    g_autoptr(MachineConfig) cfg = parse_ok("-smp", "8,sockets=2", NULL);
     assert_topology(cfg, 8, 2, 4, 1, 8);
 }
 
 static void test_smp_threads_last(void)
 {
     /* "try to calculate omitted threads at last" */
-    g_autoptr(MachineConfig) cfg = machine_config_new();
-    g_autoptr(GError) err = NULL;
-    bool exit_now;
-    char *argv[] = { (char *)"tern", (char *)"-smp", (char *)"8,sockets=2,cores=2", NULL };
-    g_assert_true(options_parse(cfg, 3, argv, &exit_now, &err));
+    g_autoptr(MachineConfig) cfg = parse_ok("-smp", "8,sockets=2,cores=2", NULL);
     assert_topology(cfg, 8, 2, 2, 2, 8);
 }
 
