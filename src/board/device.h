@@ -56,6 +56,8 @@ struct DeviceInfo {
     bool (*realize)(DeviceState *dev, GError **errp);
     void (*reset)(DeviceState *dev);
     void (*unrealize)(DeviceState *dev);
+    /* system_powerdown: the device that has a power button presses it. */
+    void (*power_button)(DeviceState *dev);
     const StateDescription *state;
 };
 

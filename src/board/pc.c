@@ -151,6 +151,25 @@ void machine_add_observer(Machine *m, const MachineObserver *obs)
         }                                                                    \
     }
 
+void machine_powerdown(Machine *m)
+{
+    for (guint i = 0; i < m->devices->len; i++) {
+        DeviceState *d = g_ptr_array_index(m->devices, i);
+        if (d->info->power_button) {
+            d->info->power_button(d);
+        }
+    }
+    machine_emit_event(m, "POWERDOWN", NULL);
+}
+
+void machine_emit_event(Machine *m, const char *name, JsonObject *data)
+{
+    NOTIFY(m, event, name, data);
+    if (data) {
+        json_object_unref(data);
+    }
+}
+
 void machine_set_state(Machine *m, RunState s)
 {
     RunState old = m->state;

@@ -4,6 +4,7 @@
  * knows the board layout. */
 #pragma once
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,6 +30,9 @@ typedef struct MachineObserver {
     void (*state_changed)(void *opaque, RunState old, RunState state);
     void (*shutdown)(void *opaque, ShutdownCause cause);   /* SHUTDOWN event */
     void (*reset)(void *opaque, ShutdownCause cause);      /* RESET event */
+    /* Any other QMP event a device raises (POWERDOWN, GUEST_PANICKED,
+     * BLOCK_IO_ERROR, ...); data may be NULL and is borrowed. */
+    void (*event)(void *opaque, const char *name, JsonObject *data);
     void *opaque;
 } MachineObserver;
 
@@ -75,6 +79,8 @@ void machine_start(Machine *m);
 int machine_run_loop(Machine *m);
 
 void machine_add_observer(Machine *m, const MachineObserver *obs);
+/* Raises a QMP event (main loop); takes the data reference. */
+void machine_emit_event(Machine *m, const char *name, JsonObject *data);
 void machine_set_state(Machine *m, RunState s);
 
 /* Main-loop side (machine lock held). */
@@ -82,6 +88,8 @@ bool machine_pause(Machine *m, RunState new_state);
 bool machine_resume(Machine *m, GError **errp);
 void machine_reset(Machine *m, ShutdownCause cause);
 void machine_quit(Machine *m, int exit_code);
+/* system_powerdown: presses the ACPI power button, raises POWERDOWN. */
+void machine_powerdown(Machine *m);
 
 /* Any thread. */
 void machine_request_reset(Machine *m, ShutdownCause cause);

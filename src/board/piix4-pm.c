@@ -102,6 +102,13 @@ static void pm_reset(DeviceState *dev)
     pm_update_sci(s);
 }
 
+static void pm_power_button(DeviceState *dev)
+{
+    Piix4PmState *s = (Piix4PmState *)dev;
+    s->pm1_sts |= PM1_PWRBTN;
+    pm_update_sci(s);
+}
+
 static bool pm_realize(DeviceState *dev, GError **errp)
 {
     Piix4PmState *s = (Piix4PmState *)dev;
@@ -128,5 +135,6 @@ const DeviceInfo piix4_pm_info = {
     .instance_size = sizeof(Piix4PmState),
     .realize = pm_realize,
     .reset = pm_reset,
+    .power_button = pm_power_button,
     .state = &pm_state,
 };

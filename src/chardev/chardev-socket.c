@@ -104,7 +104,7 @@ static int open_unix(const char *path, bool server, GError **errp)
     }
     if (server) {
         unlink(path);
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0) {
             g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
                         "Failed to bind socket to %s: %s", path, g_strerror(errno));
             close(fd);
@@ -143,7 +143,7 @@ static int open_tcp(const char *host, const char *port, bool server, GError **er
         int one = 1;
         if (server) {
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-            if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1) == 0) {
+            if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
                 break;
             }
         } else if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {

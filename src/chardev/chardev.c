@@ -143,6 +143,10 @@ void chardev_close(Chardev *chr)
     if (chr->mux_pending) {
         g_byte_array_unref(chr->mux_pending);
     }
+    if (chr->recv_fds) {
+        chardev_drop_fds(chr);
+        g_array_unref(chr->recv_fds);
+    }
     g_free(chr->filename);
     g_free(chr->id);
     g_free(chr);
@@ -161,6 +165,59 @@ static void mux_deliver(Chardev *chr)
         int n = MIN((guint)room, chr->mux_pending->len);
         chr->fe.receive(chr->fe.opaque, chr->mux_pending->data, n);
         g_byte_array_remove_range(chr->mux_pending, 0, n);
+    }
+}
+
+#define MAX_RECV_FDS 16
+
+/* Sockets may carry descriptors (SCM_RIGHTS) for QMP's getfd and
+ * add-fd; everything else is a plain read. */
+static ssize_t read_with_fds(Chardev *chr, int fd, uint8_t *buf, size_t len)
+{
+    if (chr->ops != &chardev_socket_ops) {
+        return read(fd, buf, len);
+    }
+    struct iovec iov = { .iov_base = buf, .iov_len = len };
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(MAX_RECV_FDS * sizeof(int))];
+    } control;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                          .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+    ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == ENOTSOCK) {
+        return read(fd, buf, len);
+    }
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n >= 0 && c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+            continue;
+        }
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int fds[MAX_RECV_FDS];
+        memcpy(fds, CMSG_DATA(c), MIN(count, (size_t)MAX_RECV_FDS) * sizeof(int));
+        if (!chr->recv_fds) {
+            chr->recv_fds = g_array_new(FALSE, FALSE, sizeof(int));
+        }
+        g_array_append_vals(chr->recv_fds, fds, MIN(count, (size_t)MAX_RECV_FDS));
+    }
+    return n;
+}
+
+int chardev_take_fd(Chardev *chr)
+{
+    if (!chr->recv_fds || chr->recv_fds->len == 0) {
+        return -1;
+    }
+    int fd = g_array_index(chr->recv_fds, int, 0);
+    g_array_remove_index(chr->recv_fds, 0);
+    return fd;
+}
+
+void chardev_drop_fds(Chardev *chr)
+{
+    int fd;
+    while ((fd = chardev_take_fd(chr)) >= 0) {
+        close(fd);
     }
 }
 
@@ -183,7 +240,7 @@ static gboolean input_ready(gint fd, GIOCondition cond, gpointer opaque)
         return G_SOURCE_REMOVE;
     }
     uint8_t buf[4096];
-    ssize_t n = read(fd, buf, MIN((size_t)room, sizeof(buf)));
+    ssize_t n = read_with_fds(chr, fd, buf, MIN((size_t)room, sizeof(buf)));
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         return G_SOURCE_CONTINUE;
     }

@@ -46,6 +46,9 @@ struct Chardev {
     GByteArray *mux_pending;   /* input the frontend has not taken yet */
     void (*mux_quit)(void *opaque);
     void *mux_quit_opaque;
+    /* Descriptors that arrived with the input (SCM_RIGHTS on unix
+     * sockets), oldest first, for QMP getfd/add-fd. */
+    GArray *recv_fds;
 };
 
 struct ChardevBackendOps {
@@ -70,6 +73,11 @@ void chardev_set_frontend(Chardev *chr, const ChardevFrontend *fe);
 void chardev_accept_input(Chardev *chr);
 /* Writes all of buf (blocking backends) or what the peer takes now. */
 int chardev_write(Chardev *chr, const uint8_t *buf, int len);
+
+/* Takes the oldest descriptor received with the input, or -1. */
+int chardev_take_fd(Chardev *chr);
+/* Closes descriptors nobody claimed (the peer went away). */
+void chardev_drop_fds(Chardev *chr);
 
 /* Handles C-a escapes in buf (in place); returns the bytes left. */
 int chardev_mux_filter(Chardev *chr, uint8_t *buf, int len);

@@ -9,6 +9,8 @@ MachineConfig *machine_config_new(void)
     cfg->cpu_model = g_strdup("qemu64");
     cfg->cpu_flags = g_ptr_array_new_with_free_func(g_free);
     cfg->ram_size = TERN_DEFAULT_RAM;
+    cfg->panic_action = "shutdown";
+    cfg->watchdog_action = "reset";
     cfg->smp_cpus = 1;
     cfg->sockets = cfg->dies = cfg->cores = cfg->threads = 1;
     cfg->max_cpus = 1;

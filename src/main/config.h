@@ -32,6 +32,8 @@ typedef struct MachineConfig {
     GPtrArray *monitors;         /* TernOpts: chardev=,mode=,pretty= */
     bool nographic, nodefaults, start_paused, daemonize;
     bool no_reboot, no_shutdown, msg_timestamp, mem_lock;
+    const char *panic_action;    /* set-action/-action: a literal, "shutdown" */
+    const char *watchdog_action; /* "reset" */
     char *pidfile, *logfile;
     bool rtc_localtime;
     int64_t rtc_base_epoch;      /* -rtc base=DATE, or -1 */

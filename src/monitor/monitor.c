@@ -1,354 +1,158 @@
 #define G_LOG_DOMAIN "tern-monitor"
-#include "monitor/monitor.h"
+#include "monitor/monitor-internal.h"
 #include "board/pc.h"
+#include "monitor/json-writer.h"
+#include "monitor/qmp-dispatch.h"
 #include "util/error.h"
 
-#include <json-glib/json-glib.h>
+#include <errno.h>
+#include <glib-unix.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "tern-config.h"
 
-#define QMP_MAX_MESSAGE (64 * 1024 * 1024)
-#define QMP_MAX_DEPTH 1024
+/* Above this much unsent output the monitor stops reading commands
+ * until the client catches up (QEMU does the same), so a client that
+ * never reads cannot make Tern buffer without bound. */
+#define MONITOR_OUT_HIGH (1 << 20)
 
-typedef struct Monitor {
-    MonitorSet *set;
-    Chardev *chr;
-    bool pretty;
-    bool negotiated;
-    /* Streaming splitter state: bytes of the current message. */
-    GString *buf;
-    int depth;
-    bool in_string, escape;
-} Monitor;
+/* ---- output ---- */
 
-struct MonitorSet {
-    Machine *m;
-    GPtrArray *monitors;
-};
+static void flush_output(Monitor *mon);
+
+static gboolean output_ready(gint fd, GIOCondition cond, gpointer opaque)
+{
+    Monitor *mon = opaque;
+    g_source_unref(mon->out_watch);
+    mon->out_watch = NULL;
+    flush_output(mon);
+    return G_SOURCE_REMOVE;
+}
+
+static void flush_output(Monitor *mon)
+{
+    Chardev *chr = mon->chr;
+    if (mon->out->len == 0) {
+        return;
+    }
+    if (!chr->connected || chr->out_fd < 0) {
+        g_byte_array_set_size(mon->out, 0);
+        return;
+    }
+    int n = chardev_write(chr, mon->out->data, mon->out->len);
+    g_byte_array_remove_range(mon->out, 0, n);
+    if (mon->out->len && !mon->out_watch) {
+        mon->out_watch = g_unix_fd_source_new(chr->out_fd, G_IO_OUT | G_IO_ERR | G_IO_HUP);
+        g_source_set_callback(mon->out_watch, G_SOURCE_FUNC(output_ready), mon, NULL);
+        g_source_attach(mon->out_watch, chr->ctx);
+    }
+    if (mon->out->len < MONITOR_OUT_HIGH) {
+        chardev_accept_input(chr);
+    }
+}
 
 static void monitor_send(Monitor *mon, JsonNode *node)
 {
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_root(gen, node);
-    json_generator_set_pretty(gen, mon->pretty);
-    g_autofree char *text = json_generator_to_data(gen, NULL);
-    g_autofree char *line = g_strdup_printf("%s\r\n", text);
-    chardev_write(mon->chr, (const uint8_t *)line, strlen(line));
+    g_autoptr(GString) text = g_string_new(NULL);
+    qjson_write(text, node, mon->pretty);
+    /* Lines end in CR LF, inside pretty output too, as QEMU's. */
+    for (gsize i = 0; i < text->len; i++) {
+        if (text->str[i] == '\n') {
+            g_string_insert_c(text, i++, '\r');
+        }
+    }
+    g_string_append(text, "\r\n");
+    g_byte_array_append(mon->out, (const guint8 *)text->str, text->len);
+    flush_output(mon);
 }
 
 static void send_greeting(Monitor *mon)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "QMP");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "version");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "qemu");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "micro");
-    json_builder_add_int_value(b, 0);
-    json_builder_set_member_name(b, "minor");
-    json_builder_add_int_value(b, 2);
-    json_builder_set_member_name(b, "major");
-    json_builder_add_int_value(b, 7);
-    json_builder_end_object(b);
-    json_builder_set_member_name(b, "package");
-    json_builder_add_string_value(b, "tern-" TERN_VERSION);
-    json_builder_end_object(b);
-    json_builder_set_member_name(b, "capabilities");
-    json_builder_begin_array(b);
-    json_builder_add_string_value(b, "oob");
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    monitor_send(mon, root);
-}
-
-static JsonNode *empty_return(void);
-
-static void send_reply(Monitor *mon, JsonNode *ret, JsonNode *id)
-{
+    JsonObject *qemu = json_object_new();
+    json_object_set_int_member(qemu, "micro", 0);
+    json_object_set_int_member(qemu, "minor", 2);
+    json_object_set_int_member(qemu, "major", 7);
+    JsonObject *version = json_object_new();
+    json_object_set_object_member(version, "qemu", qemu);
+    json_object_set_string_member(version, "package", "tern-" TERN_VERSION);
+    JsonArray *caps = json_array_new();
+    json_array_add_string_element(caps, "oob");
+    JsonObject *qmp = json_object_new();
+    json_object_set_object_member(qmp, "version", version);
+    json_object_set_array_member(qmp, "capabilities", caps);
     JsonObject *o = json_object_new();
-    json_object_set_member(o, "return", ret ? ret : empty_return());
-    if (id) {
-        json_object_set_member(o, "id", json_node_copy(id));
-    }
-    g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), o);
-    json_object_unref(o);
+    json_object_set_object_member(o, "QMP", qmp);
+    g_autoptr(JsonNode) n = qmp_return_object(o);
     monitor_send(mon, n);
 }
 
-static void send_error(Monitor *mon, const char *klass, const char *desc, JsonNode *id)
-{
-    JsonObject *e = json_object_new();
-    json_object_set_string_member(e, "class", klass);
-    json_object_set_string_member(e, "desc", desc);
-    JsonObject *o = json_object_new();
-    json_object_set_object_member(o, "error", e);
-    if (id) {
-        json_object_set_member(o, "id", json_node_copy(id));
-    }
-    g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), o);
-    json_object_unref(o);
-    monitor_send(mon, n);
-}
-
-static void broadcast_event(MonitorSet *set, const char *name, JsonObject *data)
+void monitor_set_emit_event(MonitorSet *set, const char *name, JsonObject *data)
 {
     gint64 now = g_get_real_time();
+    JsonObject *ts = json_object_new();
+    json_object_set_int_member(ts, "seconds", now / G_USEC_PER_SEC);
+    json_object_set_int_member(ts, "microseconds", now % G_USEC_PER_SEC);
+    JsonObject *o = json_object_new();
+    json_object_set_object_member(o, "timestamp", ts);
+    json_object_set_string_member(o, "event", name);
+    if (data) {
+        json_object_set_object_member(o, "data", data);
+    }
+    g_autoptr(JsonNode) n = qmp_return_object(o);
     for (guint i = 0; i < set->monitors->len; i++) {
         Monitor *mon = g_ptr_array_index(set->monitors, i);
-        if (!mon->negotiated || !mon->chr->connected) {
-            continue;
-        }
-        JsonObject *o = json_object_new();
-        JsonObject *ts = json_object_new();
-        json_object_set_int_member(ts, "seconds", now / G_USEC_PER_SEC);
-        json_object_set_int_member(ts, "microseconds", now % G_USEC_PER_SEC);
-        json_object_set_object_member(o, "timestamp", ts);
-        json_object_set_string_member(o, "event", name);
-        if (data) {
-            json_object_set_object_member(o, "data", json_object_ref(data));
-        }
-        g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), o);
-        json_object_unref(o);
-        monitor_send(mon, n);
-    }
-    if (data) {
-        json_object_unref(data);
-    }
-}
-
-/* ---- commands ---- */
-
-typedef JsonNode *(*QmpHandler)(Monitor *mon, JsonObject *args, GError **errp);
-
-static JsonNode *empty_return(void)
-{
-    JsonNode *n = json_node_alloc();
-    JsonObject *o = json_object_new();
-    json_node_init_object(n, o);
-    json_object_unref(o);
-    return n;
-}
-
-static JsonNode *object_return(JsonObject *o)
-{
-    JsonNode *n = json_node_init_object(json_node_alloc(), o);
-    json_object_unref(o);
-    return n;
-}
-
-static JsonNode *qmp_query_status(Monitor *mon, JsonObject *args, GError **errp)
-{
-    Machine *m = mon->set->m;
-    JsonObject *o = json_object_new();
-    json_object_set_string_member(o, "status", runstate_name(m->state));
-    json_object_set_boolean_member(o, "singlestep", FALSE);
-    json_object_set_boolean_member(o, "running", runstate_is_running(m->state));
-    return object_return(o);
-}
-
-static JsonNode *qmp_query_version(Monitor *mon, JsonObject *args, GError **errp)
-{
-    JsonObject *q = json_object_new();
-    json_object_set_int_member(q, "micro", 0);
-    json_object_set_int_member(q, "minor", 2);
-    json_object_set_int_member(q, "major", 7);
-    JsonObject *o = json_object_new();
-    json_object_set_object_member(o, "qemu", q);
-    json_object_set_string_member(o, "package", "tern-" TERN_VERSION);
-    return object_return(o);
-}
-
-static JsonNode *qmp_query_kvm(Monitor *mon, JsonObject *args, GError **errp)
-{
-    JsonObject *o = json_object_new();
-    json_object_set_boolean_member(o, "enabled", mon->set->m->has_kvm);
-    json_object_set_boolean_member(o, "present", g_file_test("/dev/kvm", G_FILE_TEST_EXISTS));
-    return object_return(o);
-}
-
-static JsonNode *qmp_query_name(Monitor *mon, JsonObject *args, GError **errp)
-{
-    JsonObject *o = json_object_new();
-    if (mon->set->m->cfg->name) {
-        json_object_set_string_member(o, "name", mon->set->m->cfg->name);
-    }
-    return object_return(o);
-}
-
-static JsonNode *qmp_stop(Monitor *mon, JsonObject *args, GError **errp)
-{
-    Machine *m = mon->set->m;
-    if (m->state == RUN_STATE_RUNNING) {
-        machine_pause(m, RUN_STATE_PAUSED);
-    }
-    return empty_return();
-}
-
-static JsonNode *qmp_cont(Monitor *mon, JsonObject *args, GError **errp)
-{
-    return machine_resume(mon->set->m, errp) ? empty_return() : NULL;
-}
-
-static JsonNode *qmp_system_reset(Monitor *mon, JsonObject *args, GError **errp)
-{
-    machine_reset(mon->set->m, SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET);
-    return empty_return();
-}
-
-static JsonNode *qmp_quit(Monitor *mon, JsonObject *args, GError **errp)
-{
-    /* Handled on the main loop after this reply is sent, so the client
-     * sees the reply before the SHUTDOWN event, as with QEMU. */
-    machine_request_shutdown(mon->set->m, SHUTDOWN_CAUSE_HOST_QMP_QUIT);
-    return empty_return();
-}
-
-static const struct {
-    const char *name;
-    QmpHandler handler;
-} commands[] = {
-    { "cont", qmp_cont },
-    { "query-kvm", qmp_query_kvm },
-    { "query-name", qmp_query_name },
-    { "query-status", qmp_query_status },
-    { "query-version", qmp_query_version },
-    { "quit", qmp_quit },
-    { "stop", qmp_stop },
-    { "system_reset", qmp_system_reset },
-};
-
-static void dispatch(Monitor *mon, const char *text)
-{
-    g_autoptr(JsonParser) parser = json_parser_new();
-    g_autoptr(GError) err = NULL;
-    if (!json_parser_load_from_data(parser, text, -1, &err)) {
-        g_autofree char *desc = g_strdup_printf("JSON parse error, %s", err->message);
-        send_error(mon, "GenericError", desc, NULL);
-        return;
-    }
-    JsonNode *root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        send_error(mon, "GenericError", "QMP input must be a JSON object", NULL);
-        return;
-    }
-    JsonObject *req = json_node_get_object(root);
-    JsonNode *id = json_object_get_member(req, "id");
-    JsonNode *exec = json_object_get_member(req, "execute");
-    if (!exec) {
-        exec = json_object_get_member(req, "exec-oob");
-    }
-    if (!exec) {
-        send_error(mon, "GenericError", "QMP input lacks member 'execute'", id);
-        return;
-    }
-    if (!JSON_NODE_HOLDS_VALUE(exec) || json_node_get_value_type(exec) != G_TYPE_STRING) {
-        send_error(mon, "GenericError", "QMP input member 'execute' must be a string", id);
-        return;
-    }
-    const char *name = json_node_get_string(exec);
-    JsonNode *argsn = json_object_get_member(req, "arguments");
-    if (argsn && !JSON_NODE_HOLDS_OBJECT(argsn)) {
-        send_error(mon, "GenericError", "QMP input member 'arguments' must be an object", id);
-        return;
-    }
-    JsonObject *args = argsn ? json_node_get_object(argsn) : NULL;
-
-    if (!strcmp(name, "qmp_capabilities")) {
-        if (mon->negotiated) {
-            send_error(mon, "CommandNotFound",
-                       "Capabilities negotiation is already complete, command ignored", id);
-            return;
-        }
-        mon->negotiated = true;
-        send_reply(mon, NULL, id);
-        return;
-    }
-    if (!mon->negotiated) {
-        send_error(mon, "CommandNotFound",
-                   "Expecting capabilities negotiation with 'qmp_capabilities'", id);
-        return;
-    }
-    for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
-        if (!strcmp(commands[i].name, name)) {
-            JsonNode *ret = commands[i].handler(mon, args, &err);
-            if (!ret) {
-                send_error(mon, tern_error_class_name(err), err->message, id);
-                return;
-            }
-            send_reply(mon, ret, id);
-            return;
+        if (mon->negotiated && mon->chr->connected) {
+            monitor_send(mon, n);
         }
     }
-    g_autofree char *desc = g_strdup_printf("The command %s has not been found", name);
-    send_error(mon, "CommandNotFound", desc, id);
 }
 
-/* ---- framing: split the byte stream into top-level JSON values ---- */
+/* ---- input ---- */
+
+static void monitor_emit(void *opaque, JsonNode *value, const char *error)
+{
+    Monitor *mon = opaque;
+    g_autoptr(JsonNode) reply = NULL;
+    if (error) {
+        g_autoptr(GError) err = g_error_new_literal(TERN_ERROR, TERN_ERROR_GENERIC, error);
+        reply = qmp_error_reply(err, NULL);
+    } else {
+        QmpContext ctx = { .m = mon->set->m, .set = mon->set, .mon = mon };
+        reply = qmp_dispatch(&ctx, value);
+        json_node_unref(value);
+    }
+    if (reply) {
+        monitor_send(mon, reply);
+    }
+}
 
 static int monitor_can_receive(void *opaque)
 {
-    return 4096;
+    Monitor *mon = opaque;
+    return mon->out->len < MONITOR_OUT_HIGH ? 65536 : 0;
 }
 
 static void monitor_receive(void *opaque, const uint8_t *data, int len)
 {
     Monitor *mon = opaque;
-    for (int i = 0; i < len; i++) {
-        char c = data[i];
-        if (mon->depth == 0 && mon->buf->len == 0 && g_ascii_isspace(c)) {
-            continue;
-        }
-        g_string_append_c(mon->buf, c);
-        bool complete = false;
-        if (mon->in_string) {
-            if (mon->escape) {
-                mon->escape = false;
-            } else if (c == '\\') {
-                mon->escape = true;
-            } else if (c == '"') {
-                mon->in_string = false;
-            }
-        } else if (c == '"') {
-            mon->in_string = true;
-        } else if (c == '{' || c == '[') {
-            mon->depth++;
-        } else if (c == '}' || c == ']') {
-            mon->depth--;
-            complete = mon->depth <= 0;
-        } else if (mon->depth == 0 && (g_ascii_isspace(c) || c == '\n')) {
-            complete = true;   /* a bare scalar at top level */
-        }
-        if (mon->buf->len > QMP_MAX_MESSAGE || mon->depth > QMP_MAX_DEPTH) {
-            send_error(mon, "GenericError", "JSON parse error, message too large or too deep",
-                       NULL);
-            complete = false;
-            g_string_truncate(mon->buf, 0);
-            mon->depth = 0;
-            mon->in_string = mon->escape = false;
-            continue;
-        }
-        if (complete) {
-            g_autofree char *msg = g_strndup(mon->buf->str, mon->buf->len);
-            g_string_truncate(mon->buf, 0);
-            mon->depth = 0;
-            dispatch(mon, msg);
-        }
-    }
+    qjson_reader_feed(mon->reader, (const char *)data, len);
 }
 
 static void monitor_event(void *opaque, ChardevEvent ev)
 {
     Monitor *mon = opaque;
-    g_string_truncate(mon->buf, 0);
-    mon->depth = 0;
-    mon->in_string = mon->escape = false;
+    qjson_reader_reset(mon->reader);
     mon->negotiated = false;
+    mon->oob = false;
+    g_byte_array_set_size(mon->out, 0);
+    if (mon->out_watch) {
+        g_source_destroy(mon->out_watch);
+        g_source_unref(mon->out_watch);
+        mon->out_watch = NULL;
+    }
+    chardev_drop_fds(mon->chr);
     if (ev == CHR_EVENT_OPENED) {
         send_greeting(mon);
     }
@@ -360,9 +164,9 @@ static void on_state_changed(void *opaque, RunState old, RunState state)
 {
     MonitorSet *set = opaque;
     if (state == RUN_STATE_RUNNING && old != RUN_STATE_RUNNING) {
-        broadcast_event(set, "RESUME", NULL);
+        monitor_set_emit_event(set, "RESUME", NULL);
     } else if (old == RUN_STATE_RUNNING && state != RUN_STATE_RUNNING) {
-        broadcast_event(set, "STOP", NULL);
+        monitor_set_emit_event(set, "STOP", NULL);
     }
 }
 
@@ -376,19 +180,57 @@ static JsonObject *cause_data(ShutdownCause cause)
 
 static void on_shutdown(void *opaque, ShutdownCause cause)
 {
-    broadcast_event(opaque, "SHUTDOWN", cause_data(cause));
+    monitor_set_emit_event(opaque, "SHUTDOWN", cause_data(cause));
 }
 
 static void on_reset(void *opaque, ShutdownCause cause)
 {
-    broadcast_event(opaque, "RESET", cause_data(cause));
+    monitor_set_emit_event(opaque, "RESET", cause_data(cause));
+}
+
+static void on_event(void *opaque, const char *name, JsonObject *data)
+{
+    monitor_set_emit_event(opaque, name, data ? json_object_ref(data) : NULL);
+}
+
+/* ---- set-up ---- */
+
+static void monitor_free(Monitor *mon)
+{
+    if (mon->out_watch) {
+        g_source_destroy(mon->out_watch);
+        g_source_unref(mon->out_watch);
+    }
+    qjson_reader_free(mon->reader);
+    g_byte_array_unref(mon->out);
+    GHashTableIter it;
+    gpointer fd;
+    g_hash_table_iter_init(&it, mon->named_fds);
+    while (g_hash_table_iter_next(&it, NULL, &fd)) {
+        close(GPOINTER_TO_INT(fd));
+    }
+    g_hash_table_unref(mon->named_fds);
+    g_free(mon);
+}
+
+static void fdset_free(gpointer p)
+{
+    FdSet *set = p;
+    for (guint i = 0; i < set->fds->len; i++) {
+        FdSetEntry *e = &g_array_index(set->fds, FdSetEntry, i);
+        close(e->fd);
+        g_free(e->opaque);
+    }
+    g_array_unref(set->fds);
+    g_free(set);
 }
 
 MonitorSet *monitors_new(Machine *m, GError **errp)
 {
     MonitorSet *set = g_new0(MonitorSet, 1);
     set->m = m;
-    set->monitors = g_ptr_array_new();
+    set->monitors = g_ptr_array_new_with_free_func((GDestroyNotify)monitor_free);
+    set->fdsets = g_ptr_array_new_with_free_func(fdset_free);
     for (guint i = 0; i < m->cfg->monitors->len; i++) {
         TernOpts *o = g_ptr_array_index(m->cfg->monitors, i);
         const char *chr_id = opts_get(o, "chardev");
@@ -410,7 +252,9 @@ MonitorSet *monitors_new(Machine *m, GError **errp)
         Monitor *mon = g_new0(Monitor, 1);
         mon->set = set;
         mon->chr = chr;
-        mon->buf = g_string_new(NULL);
+        mon->reader = qjson_reader_new(monitor_emit, mon);
+        mon->out = g_byte_array_new();
+        mon->named_fds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         opts_get_bool(o, "pretty", false, &mon->pretty, NULL);
         g_ptr_array_add(set->monitors, mon);
         ChardevFrontend fe = { .can_receive = monitor_can_receive, .receive = monitor_receive,
@@ -418,7 +262,7 @@ MonitorSet *monitors_new(Machine *m, GError **errp)
         chardev_set_frontend(chr, &fe);
     }
     MachineObserver obs = { .state_changed = on_state_changed, .shutdown = on_shutdown,
-                            .reset = on_reset, .opaque = set };
+                            .reset = on_reset, .event = on_event, .opaque = set };
     machine_add_observer(m, &obs);
     return set;
 }
@@ -428,11 +272,7 @@ void monitors_free(MonitorSet *set)
     if (!set) {
         return;
     }
-    for (guint i = 0; i < set->monitors->len; i++) {
-        Monitor *mon = g_ptr_array_index(set->monitors, i);
-        g_string_free(mon->buf, TRUE);
-        g_free(mon);
-    }
     g_ptr_array_unref(set->monitors);
+    g_ptr_array_unref(set->fdsets);
     g_free(set);
 }

@@ -1,6 +1,6 @@
-/* QMP monitors on chardevs (-qmp, -mon mode=control). This is the first
- * slice of the monitor: the protocol framing, capabilities negotiation,
- * run-state commands and events. */
+/* QMP monitors on chardevs (-qmp, -mon mode=control): framing, the
+ * greeting, capabilities negotiation and events. Commands live in the
+ * qmp-cmds-*.c files, their declarations in src/monitor/schema/. */
 #pragma once
 #include <glib.h>
 #include <stdbool.h>

@@ -1,0 +1,5 @@
+#include "monitor/qmp-dispatch.h"
+
+const QmpCommandDef qmp_commands_machine[] = {
+    { NULL },
+};
