@@ -7,7 +7,8 @@
     X(i8042_info)            \
     X(port92_info)           \
     X(mc146818rtc_info)      \
-    X(piix4_pm_info)
+    X(piix4_pm_info)         \
+    X(isa_pvpanic_info)
 
 #define DECLARE(info) extern const DeviceInfo info;
 TERN_DEVICE_TYPES(DECLARE)

@@ -522,6 +522,39 @@ void machine_request_exit(Machine *m, int status)
     g_main_context_wakeup(m->ctx);
 }
 
+void machine_request_panic(Machine *m)
+{
+    /* The panicking vCPU must not run on past the report (QEMU stops it
+     * at once); "none" lets the guest continue. */
+    if (m->vcpus && strcmp(m->cfg->panic_action, "none")) {
+        vcpus_stop_async(m->vcpus);
+    }
+    __atomic_store_n(&m->pending_panic, 1, __ATOMIC_SEQ_CST);
+    g_main_context_wakeup(m->ctx);
+}
+
+static void shutdown_now(Machine *m, ShutdownCause cause);
+
+/* The guest reported a panic (pvpanic): GUEST_PANICKED, then what
+ * -action panic= / set-action chose. */
+static void guest_panicked(Machine *m)
+{
+    const char *action = m->cfg->panic_action;
+    const char *reported = !strcmp(action, "pause") ? "pause"
+                           : !strcmp(action, "none") ? "run" : "poweroff";
+    JsonObject *data = json_object_new();
+    json_object_set_string_member(data, "action", reported);
+    machine_emit_event(m, "GUEST_PANICKED", data);
+    if (!strcmp(action, "pause")) {
+        machine_pause(m, RUN_STATE_GUEST_PANICKED);
+    } else if (!strcmp(action, "shutdown")) {
+        shutdown_now(m, SHUTDOWN_CAUSE_GUEST_PANIC);
+    } else if (!strcmp(action, "exit-failure")) {
+        pause_vcpus(m);
+        machine_quit(m, 1);
+    }
+}
+
 static void shutdown_now(Machine *m, ShutdownCause cause)
 {
     NOTIFY(m, shutdown, cause);
@@ -544,6 +577,9 @@ static void process_requests(Machine *m)
     }
     if (__atomic_exchange_n(&m->pending_error, 0, __ATOMIC_SEQ_CST)) {
         machine_pause(m, RUN_STATE_INTERNAL_ERROR);
+    }
+    if (__atomic_exchange_n(&m->pending_panic, 0, __ATOMIC_SEQ_CST)) {
+        guest_panicked(m);
     }
     if ((v = __atomic_exchange_n(&m->pending_shutdown, 0, __ATOMIC_SEQ_CST))) {
         shutdown_now(m, (ShutdownCause)v);

@@ -50,6 +50,7 @@ struct Machine {
     int pending_shutdown;
     int pending_error;
     int pending_exit;           /* exit status + 1, 0 if none */
+    int pending_panic;
 
     TernClock clock;
     KvmVm kvm;
@@ -96,6 +97,8 @@ void machine_request_reset(Machine *m, ShutdownCause cause);
 void machine_request_shutdown(Machine *m, ShutdownCause cause);
 /* Stops the vCPUs now and exits with the given status (isa-debug-exit). */
 void machine_request_exit(Machine *m, int status);
+/* The guest panicked (pvpanic): GUEST_PANICKED and the panic action. */
+void machine_request_panic(Machine *m);
 
 /* For devices (machine lock held). */
 bool machine_map_pio(Machine *m, const char *name, uint64_t base, uint64_t size,

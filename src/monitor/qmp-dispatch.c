@@ -23,11 +23,12 @@ JsonNode *qmp_error_reply(const GError *err, JsonNode *id)
     JsonObject *e = json_object_new();
     json_object_set_string_member(e, "class", tern_error_class_name(err));
     json_object_set_string_member(e, "desc", err->message);
+    /* QEMU writes "id" first in errors and last in successes. */
     JsonObject *o = json_object_new();
-    json_object_set_object_member(o, "error", e);
     if (id) {
         json_object_set_member(o, "id", json_node_copy(id));
     }
+    json_object_set_object_member(o, "error", e);
     return qmp_return_object(o);
 }
 
@@ -98,8 +99,8 @@ JsonNode *qmp_dispatch(QmpContext *ctx, JsonNode *request)
                 return input_error("QMP input member '%s' must be a string", key, id);
             }
             if (name) {
-                return input_error("QMP input must not contain both 'execute' and 'exec-oob'",
-                                   NULL, id);
+                return input_error("QMP input member 'execute' clashes with 'exec-oob'", NULL,
+                                   id);
             }
             name = json_node_get_string(val);
             oob = key[4] == '-';
