@@ -570,6 +570,10 @@ static void shutdown_now(Machine *m, ShutdownCause cause)
 static void process_requests(Machine *m)
 {
     int v;
+    /* A panic report comes first: the guest may exit right after it. */
+    if (__atomic_exchange_n(&m->pending_panic, 0, __ATOMIC_SEQ_CST)) {
+        guest_panicked(m);
+    }
     if ((v = __atomic_exchange_n(&m->pending_exit, 0, __ATOMIC_SEQ_CST))) {
         pause_vcpus(m);
         machine_quit(m, v - 1);
@@ -577,9 +581,6 @@ static void process_requests(Machine *m)
     }
     if (__atomic_exchange_n(&m->pending_error, 0, __ATOMIC_SEQ_CST)) {
         machine_pause(m, RUN_STATE_INTERNAL_ERROR);
-    }
-    if (__atomic_exchange_n(&m->pending_panic, 0, __ATOMIC_SEQ_CST)) {
-        guest_panicked(m);
     }
     if ((v = __atomic_exchange_n(&m->pending_shutdown, 0, __ATOMIC_SEQ_CST))) {
         shutdown_now(m, (ShutdownCause)v);
