@@ -681,7 +681,9 @@ bool options_parse(MachineConfig *cfg, int argc, char **argv, bool *exit_now, GE
     }
 
     if (cfg->daemonize) {
-        if (cfg->nographic) {
+        /* With -nodefaults nothing lands on stdio, so QEMU allows it
+         * (libvirt's capability probe runs exactly that). */
+        if (cfg->nographic && !cfg->nodefaults) {
             return fail(errp, "-nographic cannot be used with -daemonize");
         }
         for (guint i = 0; i < cfg->chardevs->len; i++) {

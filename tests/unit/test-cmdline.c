@@ -880,6 +880,11 @@ static void test_daemonize_stdio(void)
     g_assert_cmpstr(b, ==, "-nographic cannot be used with -daemonize");
     g_autoptr(MachineConfig) ok = parse_ok("-daemonize", "-serial", "null", NULL);
     g_assert_true(ok->daemonize);
+    /* libvirt's capability probe: nothing lands on stdio with -nodefaults. */
+    g_autoptr(MachineConfig) probe = parse_ok("-nodefaults", "-nographic", "-daemonize",
+                                              "-machine", "none,accel=kvm:tcg", NULL);
+    g_assert_true(probe->daemonize && probe->nographic);
+    g_assert_cmpuint(probe->serials->len, ==, 0);
 }
 
 int main(int argc, char **argv)
