@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #define KICK_SIGNAL SIGUSR1
+#define RUN_ON_TIMEOUT_MS 2000
 
 static void kick_handler(int sig)
 {
@@ -201,6 +202,17 @@ static int handle_exit(Vcpu *cpu)
     }
 }
 
+/* Under set->lock. Work is taken before parking, so a requester that saw
+ * the vCPU unparked always gets its answer. */
+static void run_pending_work(Vcpu *cpu)
+{
+    if (cpu->work_fn) {
+        cpu->work_fn(cpu, cpu->work_opaque);
+        cpu->work_fn = NULL;
+        g_cond_broadcast(&cpu->set->cond);
+    }
+}
+
 static gpointer vcpu_thread(gpointer opaque)
 {
     Vcpu *cpu = opaque;
@@ -209,10 +221,13 @@ static gpointer vcpu_thread(gpointer opaque)
     g_mutex_lock(&set->lock);
     cpu->tid = pthread_self();
     cpu->has_tid = true;
+    cpu->thread_id = gettid();
+    g_cond_broadcast(&set->cond);
     g_mutex_unlock(&set->lock);
 
     for (;;) {
         g_mutex_lock(&set->lock);
+        run_pending_work(cpu);
         if (!set->running || set->quit || cpu->halted) {
             cpu->parked = true;
             set->n_parked++;
@@ -277,6 +292,14 @@ bool vcpus_start_threads(VcpuSet *set, GError **errp)
         }
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* Thread ids are known from here on (query-cpus-fast right after -S). */
+    g_mutex_lock(&set->lock);
+    for (unsigned i = 0; i < set->n; i++) {
+        while (!set->cpus[i].has_tid) {
+            g_cond_wait(&set->cond, &set->lock);
+        }
+    }
+    g_mutex_unlock(&set->lock);
     return true;
 }
 
@@ -288,18 +311,117 @@ void vcpus_resume(VcpuSet *set)
     g_mutex_unlock(&set->lock);
 }
 
+/* Under set->lock: makes the vCPU leave (or not enter) KVM_RUN. */
+static void kick(Vcpu *cpu)
+{
+    if (!cpu->run) {
+        return;
+    }
+    __atomic_store_n(&cpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    if (cpu->has_tid && !cpu->parked) {
+        pthread_kill(cpu->tid, KICK_SIGNAL);
+    }
+}
+
 static void kick_all(VcpuSet *set)
 {
     for (unsigned i = 0; i < set->n; i++) {
-        Vcpu *cpu = &set->cpus[i];
-        if (!cpu->run) {
-            continue;
-        }
-        __atomic_store_n(&cpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-        if (cpu->has_tid && !cpu->parked) {
-            pthread_kill(cpu->tid, KICK_SIGNAL);
+        kick(&set->cpus[i]);
+    }
+}
+
+bool vcpu_run_on(Vcpu *cpu, void (*fn)(Vcpu *cpu, void *opaque), void *opaque)
+{
+    VcpuSet *set = cpu->set;
+    g_mutex_lock(&set->lock);
+    if (!cpu->thread || cpu->parked || set->quit) {
+        /* Parked threads only wake with set->lock, which we hold. */
+        fn(cpu, opaque);
+        g_mutex_unlock(&set->lock);
+        return true;
+    }
+    g_assert(!cpu->work_fn);
+    cpu->work_fn = fn;
+    cpu->work_opaque = opaque;
+    gint64 deadline = g_get_monotonic_time() + RUN_ON_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+    while (cpu->work_fn) {
+        kick(cpu);
+        /* Re-kick now and then: the signal may have landed just before
+         * the thread entered KVM_RUN with immediate_exit already cleared. */
+        gint64 next = MIN(deadline, g_get_monotonic_time() + 10 * G_TIME_SPAN_MILLISECOND);
+        if (!g_cond_wait_until(&set->cond, &set->lock, next) &&
+            g_get_monotonic_time() >= deadline) {
+            break;
         }
     }
+    bool done = !cpu->work_fn;
+    cpu->work_fn = NULL;
+    g_mutex_unlock(&set->lock);
+    return done;
+}
+
+typedef struct {
+    int ret;
+    int err;
+} IoctlResult;
+
+static void nmi_work(Vcpu *cpu, void *opaque)
+{
+    IoctlResult *r = opaque;
+    r->ret = ioctl(cpu->fd, KVM_NMI);
+    r->err = errno;
+}
+
+bool vcpu_inject_nmi(Vcpu *cpu, GError **errp)
+{
+    IoctlResult r = { 0 };
+    if (!vcpu_run_on(cpu, nmi_work, &r)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "CPU#%u did not stop to take an NMI",
+                    cpu->index);
+        return false;
+    }
+    if (r.ret < 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "KVM_NMI on CPU#%u: %s", cpu->index,
+                    g_strerror(r.err));
+        return false;
+    }
+    return true;
+}
+
+typedef struct {
+    const uint64_t *gva;
+    uint64_t *gpa;
+    size_t n;
+    int err;
+} TranslateWork;
+
+static void translate_work(Vcpu *cpu, void *opaque)
+{
+    TranslateWork *w = opaque;
+    for (size_t i = 0; i < w->n; i++) {
+        struct kvm_translation tr = { .linear_address = w->gva[i] };
+        if (ioctl(cpu->fd, KVM_TRANSLATE, &tr) < 0) {
+            w->err = errno;
+            return;
+        }
+        w->gpa[i] = tr.valid ? tr.physical_address : UINT64_MAX;
+    }
+}
+
+bool vcpu_translate(Vcpu *cpu, const uint64_t *gva, uint64_t *gpa, size_t n, GError **errp)
+{
+    TranslateWork w = { gva, gpa, n, 0 };
+    if (!vcpu_run_on(cpu, translate_work, &w)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "CPU#%u did not stop to translate an address", cpu->index);
+        return false;
+    }
+    if (w.err) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "KVM_TRANSLATE on CPU#%u: %s",
+                    cpu->index, g_strerror(w.err));
+        return false;
+    }
+    return true;
 }
 
 bool vcpus_pause(VcpuSet *set, unsigned timeout_ms)
@@ -443,6 +565,59 @@ bool vcpus_restore_reset_state(VcpuSet *set, GError **errp)
                         "cannot reset CPU#%u: %s", i, g_strerror(errno));
             return false;
         }
+    }
+    return true;
+}
+
+/* ---- Read-only register snapshot for the monitor (HMP "info registers") ---- */
+
+/* The legacy FXSAVE image from KVM_GET_FPU, for hosts without XSAVE. */
+static void fxsave_from_fpu(const struct kvm_fpu *f, uint8_t *area)
+{
+    memcpy(area + 0, &f->fcw, 2);
+    memcpy(area + 2, &f->fsw, 2);
+    area[4] = f->ftwx;
+    memcpy(area + 6, &f->last_opcode, 2);
+    memcpy(area + 8, &f->last_ip, 8);
+    memcpy(area + 16, &f->last_dp, 8);
+    memcpy(area + 24, &f->mxcsr, 4);
+    memcpy(area + 32, f->fpr, sizeof(f->fpr));
+    memcpy(area + 160, f->xmm, sizeof(f->xmm));
+}
+
+bool vcpu_get_registers(Vcpu *cpu, VcpuRegisters *r, GError **errp)
+{
+    memset(r, 0, sizeof(*r));
+    if (ioctl(cpu->fd, KVM_GET_REGS, &r->regs) < 0 ||
+        ioctl(cpu->fd, KVM_GET_SREGS, &r->sregs) < 0 ||
+        ioctl(cpu->fd, KVM_GET_DEBUGREGS, &r->debugregs) < 0 ||
+        ioctl(cpu->fd, KVM_GET_VCPU_EVENTS, &r->events) < 0 ||
+        ioctl(cpu->fd, KVM_GET_MP_STATE, &r->mp_state) < 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "cannot read CPU#%u registers: %s",
+                    cpu->index, g_strerror(errno));
+        return false;
+    }
+    /* KVM_GET_XSAVE fails when the guest may use components beyond its
+     * 4 KiB buffer (AMX); the FXSAVE part is then all we show. */
+    struct kvm_xcrs xcrs = { 0 };
+    r->xcr0 = 1;   /* x87 only, the reset value */
+    if (ioctl(cpu->fd, KVM_GET_XCRS, &xcrs) == 0) {
+        for (uint32_t i = 0; i < xcrs.nr_xcrs && i < KVM_MAX_XCRS; i++) {
+            if (xcrs.xcrs[i].xcr == 0) {
+                r->xcr0 = xcrs.xcrs[i].value;
+            }
+        }
+    }
+    r->has_xsave = ioctl(cpu->fd, KVM_GET_XSAVE, &r->xsave) == 0;
+    if (!r->has_xsave) {
+        struct kvm_fpu fpu;
+        if (ioctl(cpu->fd, KVM_GET_FPU, &fpu) < 0) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "cannot read CPU#%u registers: %s", cpu->index, g_strerror(errno));
+            return false;
+        }
+        fxsave_from_fpu(&fpu, (uint8_t *)r->xsave.region);
+        r->xcr0 &= 3;
     }
     return true;
 }

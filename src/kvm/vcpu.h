@@ -38,10 +38,14 @@ typedef struct Vcpu {
     GThread *thread;
     pthread_t tid;
     bool has_tid;
+    int thread_id;       /* the kernel's id of the thread (gettid), for QMP */
     VcpuSet *set;
     bool parked;         /* outside KVM_RUN, waiting (under set->lock) */
     bool halted;         /* stopped after an event, until reset */
     uint64_t exits;      /* exits handled, for statistics */
+    /* A request to run on this vCPU between two KVM_RUNs (vcpu_run_on). */
+    void (*work_fn)(struct Vcpu *cpu, void *opaque);
+    void *work_opaque;
     struct VcpuResetState *reset_state;
 } Vcpu;
 
@@ -76,7 +80,39 @@ void vcpu_dump_state(Vcpu *cpu, FILE *out);
  * including a vCPU's own (e.g. in a device handler). */
 void vcpus_stop_async(VcpuSet *set);
 
+/* Runs fn(cpu, opaque) where it cannot race with KVM_RUN (vCPU ioctls block
+ * while the vCPU runs): at once if the vCPU is parked or has no thread,
+ * otherwise on the vCPU's thread after a kick. Waits for it; the caller must
+ * not hold a lock the vCPU's exit handlers take (the machine lock). False if
+ * the vCPU did not get to it within a bound (fn then never runs). */
+bool vcpu_run_on(Vcpu *cpu, void (*fn)(Vcpu *cpu, void *opaque), void *opaque);
+
+/* KVM_NMI: queues an NMI on the vCPU (via vcpu_run_on). */
+bool vcpu_inject_nmi(Vcpu *cpu, GError **errp);
+/* KVM_TRANSLATE of n guest-linear addresses with the vCPU's current paging
+ * state (via vcpu_run_on); gpa[i] is UINT64_MAX where nothing is mapped. */
+bool vcpu_translate(Vcpu *cpu, const uint64_t *gva, uint64_t *gpa, size_t n, GError **errp);
+
 /* Records each vCPU's current state as its reset state (call after boot
  * set-up, before the first run), and puts it back on a machine reset. */
 bool vcpus_save_reset_state(VcpuSet *set, GError **errp);
 bool vcpus_restore_reset_state(VcpuSet *set, GError **errp);
+
+/* ---- Read-only register snapshot for the monitor (HMP "info registers") ---- */
+
+typedef struct VcpuRegisters {
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
+    struct kvm_debugregs debugregs;
+    struct kvm_vcpu_events events;
+    struct kvm_mp_state mp_state;
+    /* FXSAVE image (first 512 bytes) and, when has_xsave, the extended
+     * components in the standard (non-compacted) XSAVE layout. */
+    struct kvm_xsave xsave;
+    bool has_xsave;
+    uint64_t xcr0;
+} VcpuRegisters;
+
+/* Reads the registers with plain ioctls: call it where KVM_RUN cannot
+ * race, i.e. through vcpu_run_on() or on a parked vCPU. */
+bool vcpu_get_registers(Vcpu *cpu, VcpuRegisters *r, GError **errp);

@@ -46,6 +46,9 @@ static void type_free(gpointer p)
     if (t->values) {
         g_ptr_array_unref(t->values);
     }
+    if (t->value_features) {
+        g_ptr_array_unref(t->value_features);
+    }
     if (t->members) {
         for (guint i = 0; i < t->members->len; i++) {
             member_free(g_ptr_array_index(t->members, i));
@@ -236,8 +239,15 @@ static bool define_entity(QmpSchema *s, JsonObject *o, GError **errp)
     if (!strcmp(kind, "enum")) {
         QmpType *t = g_hash_table_lookup(s->types, name);
         JsonArray *a = json_node_get_array(data);
+        t->value_features = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
         for (guint i = 0; i < json_array_get_length(a); i++) {
-            g_ptr_array_add(t->values, (char *)json_array_get_string_element(a, i));
+            /* A value is "name" or {"name": ..., "features": [...]}. */
+            JsonNode *vn = json_array_get_element(a, i);
+            JsonObject *vo = JSON_NODE_HOLDS_OBJECT(vn) ? json_node_get_object(vn) : NULL;
+            const char *v = vo ? json_object_get_string_member(vo, "name")
+                               : json_array_get_string_element(a, i);
+            g_ptr_array_add(t->values, (char *)v);
+            g_ptr_array_add(t->value_features, vo ? string_list(vo, "features") : NULL);
         }
         return true;
     }
@@ -760,6 +770,7 @@ static JsonObject *describe_type(const QmpType *t)
         for (guint i = 0; i < t->values->len; i++) {
             JsonObject *m = json_object_new();
             json_object_set_string_member(m, "name", g_ptr_array_index(t->values, i));
+            add_features(m, g_ptr_array_index(t->value_features, i));
             json_array_add_object_element(members, m);
             json_array_add_string_element(values, g_ptr_array_index(t->values, i));
         }

@@ -41,6 +41,7 @@ struct QmpType {
     bool is_unsigned;
     /* enum */
     GPtrArray *values;       /* char * */
+    GPtrArray *value_features; /* char ** per value (NULL: none) */
     /* object: members (base first), union tag and variants */
     GPtrArray *members;      /* QmpMember * */
     char *tag;
