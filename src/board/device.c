@@ -75,7 +75,7 @@ static void set_defaults(DeviceState *dev)
     }
 }
 
-static const DeviceProperty *find_prop(const DeviceInfo *info, const char *name)
+const DeviceProperty *device_find_property(const DeviceInfo *info, const char *name)
 {
     for (const DeviceProperty *p = info->props; p && p->name; p++) {
         if (!strcmp(p->name, name)) {
@@ -85,11 +85,27 @@ static const DeviceProperty *find_prop(const DeviceInfo *info, const char *name)
     return NULL;
 }
 
+/* QEMU names anonymous children device[N] with the lowest free N. */
+static int lowest_free_anon_index(Machine *m)
+{
+    for (int n = 0;; n++) {
+        bool used = false;
+        for (guint i = 0; i < m->devices->len && !used; i++) {
+            DeviceState *d = g_ptr_array_index(m->devices, i);
+            used = d->user_created && d->anon_index == n;
+        }
+        if (!used) {
+            return n;
+        }
+    }
+}
+
 static DeviceState *device_alloc(Machine *m, const DeviceInfo *info)
 {
     DeviceState *dev = g_malloc0(info->instance_size);
     dev->info = info;
     dev->machine = m;
+    dev->anon_index = -1;
     set_defaults(dev);
     return dev;
 }
@@ -140,7 +156,7 @@ DeviceState *device_create(Machine *m, TernOpts *opts, bool user, GError **errp)
             dev->id = g_strdup(value);
             continue;
         }
-        const DeviceProperty *p = find_prop(info, key);
+        const DeviceProperty *p = device_find_property(info, key);
         if (!p) {
             g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "Property '%s.%s' not found",
                         info->name, key);
@@ -158,6 +174,11 @@ DeviceState *device_create(Machine *m, TernOpts *opts, bool user, GError **errp)
         device_free(dev);
         return NULL;
     }
+    dev->user_created = user;
+    dev->anon_index = user && !dev->id ? lowest_free_anon_index(m) : -1;
+    /* Board devices and -device ones come before the vCPUs; anything
+     * later is device_add. */
+    dev->hotplugged = m->vcpus != NULL;
     if (!device_realize(dev, errp)) {
         device_free(dev);
         return NULL;
@@ -174,7 +195,7 @@ DeviceState *device_create_simple(Machine *m, const char *type, GError **errp, .
     va_start(ap, errp);
     for (const char *name; (name = va_arg(ap, const char *));) {
         const char *value = va_arg(ap, const char *);
-        const DeviceProperty *p = find_prop(info, name);
+        const DeviceProperty *p = device_find_property(info, name);
         g_assert(p);
         if (!set_prop(dev, p, value, errp)) {
             va_end(ap);
@@ -203,4 +224,43 @@ void device_destroy(DeviceState *dev)
         dev->info->unrealize(dev);
     }
     device_free(dev);
+}
+
+const char *device_property_type_name(const DeviceProperty *p)
+{
+    switch (p->type) {
+    case PROP_U32: return "uint32";
+    case PROP_U64: return "uint64";
+    case PROP_BOOL: return "bool";
+    case PROP_STRING: return "str";
+    }
+    return "str";
+}
+
+JsonNode *device_property_get(DeviceState *dev, const DeviceProperty *p)
+{
+    const uint8_t *field = (const uint8_t *)dev + p->offset;
+    JsonNode *n = json_node_alloc();
+    switch (p->type) {
+    case PROP_U32: return json_node_init_int(n, *(const uint32_t *)field);
+    case PROP_U64: return json_node_init_int(n, (gint64)*(const uint64_t *)field);
+    case PROP_BOOL: return json_node_init_boolean(n, *(const bool *)field);
+    case PROP_STRING: {
+        const char *s = *(char *const *)field;
+        return json_node_init_string(n, s ? s : "");
+    }
+    }
+    return json_node_init_null(n);
+}
+
+JsonNode *device_property_default(const DeviceProperty *p)
+{
+    switch (p->type) {
+    case PROP_U32:
+    case PROP_U64: return json_node_init_int(json_node_alloc(), (gint64)p->def);
+    case PROP_BOOL: return json_node_init_boolean(json_node_alloc(), p->def != 0);
+    case PROP_STRING:
+        return p->def_str ? json_node_init_string(json_node_alloc(), p->def_str) : NULL;
+    }
+    return NULL;
 }

@@ -5,6 +5,7 @@
  * serves migration and snapshots. */
 #pragma once
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,10 +46,20 @@ typedef struct DeviceState {
     const DeviceInfo *info;
     char *id;
     Machine *machine;
+    /* Where the QOM view puts the device: -device and device_add ones
+     * under /machine/peripheral (with id) or peripheral-anon/device[N],
+     * board ones under /machine/unattached. N is chosen once, at
+     * creation, so it stays stable when other devices go away. */
+    bool user_created;
+    int anon_index;          /* -1 unless user-created without an id */
+    bool hotplugged;         /* created after the vCPUs existed */
 } DeviceState;
 
 struct DeviceInfo {
     const char *name;
+    /* QEMU's parent type for qom-list-types: "isa-device", "pci-device",
+     * "sys-bus-device" or "device"; NULL lets src/monitor/qom.c decide. */
+    const char *parent;
     const char *desc;
     size_t instance_size;
     bool user_creatable;                 /* allowed with -device */
@@ -72,4 +83,13 @@ DeviceState *device_create(Machine *m, TernOpts *opts, bool user, GError **errp)
 DeviceState *device_create_simple(Machine *m, const char *type, GError **errp, ...)
     G_GNUC_NULL_TERMINATED;
 void device_destroy(DeviceState *dev);
+
+/* Generic property access, for qom-get/qom-list/device-list-properties
+ * and info qtree. Type names are QEMU's: "uint32", "uint64", "bool", "str". */
+const DeviceProperty *device_find_property(const DeviceInfo *info, const char *name);
+const char *device_property_type_name(const DeviceProperty *p);
+/* The current value as JSON: a number, a bool or a string ("" if unset). */
+JsonNode *device_property_get(DeviceState *dev, const DeviceProperty *p);
+/* The default as JSON, or NULL when there is none (unset strings). */
+JsonNode *device_property_default(const DeviceProperty *p);
 void device_reset(DeviceState *dev);
