@@ -339,7 +339,8 @@ static const DeviceProperty serial_props[] = {
     DEFINE_PROP_U32("iobase", SerialState, iobase, 0x3f8),
     DEFINE_PROP_U32("irq", SerialState, irq, 4),
     DEFINE_PROP_U32("index", SerialState, index, 0),
-    DEFINE_PROP_STRING("chardev", SerialState, chardev),
+    { .name = "chardev", .type = PROP_STRING, .offset = offsetof(SerialState, chardev),
+      .desc = "ID of a chardev to use as a backend" },
     DEFINE_PROP_END,
 };
 

@@ -4,6 +4,7 @@
  * memory dump commands. Replies follow QEMU 7.2's for the same machine. */
 #include "board/pc.h"
 #include "monitor/qmp-dispatch.h"
+#include "monitor/qom.h"
 #include "util/error.h"
 
 #include <errno.h>
@@ -92,12 +93,6 @@ static JsonNode *qmp_query_machines(QmpContext *ctx, JsonObject *args, GError **
 
 /* ---- vCPUs ---- */
 
-/* QEMU's QOM path for vCPU i: device[1] is the first vCPU's kvmvapic. */
-static char *vcpu_qom_path(unsigned index)
-{
-    return g_strdup_printf("/machine/unattached/device[%u]", index ? index + 1 : 0);
-}
-
 /* Socket/die/core/thread of vCPU slot i, threads varying fastest. */
 static JsonObject *vcpu_props(const MachineConfig *cfg, unsigned index)
 {
@@ -118,7 +113,7 @@ static JsonNode *qmp_query_cpus_fast(QmpContext *ctx, JsonObject *args, GError *
     Machine *m = ctx->m;
     JsonArray *a = json_array_new();
     for (unsigned i = 0; m->vcpus && i < m->vcpus->n; i++) {
-        g_autofree char *path = vcpu_qom_path(i);
+        g_autofree char *path = qom_cpu_path(ctx->m, i);
         JsonObject *o = json_object_new();
         json_object_set_int_member(o, "cpu-index", i);
         json_object_set_string_member(o, "qom-path", path);
@@ -148,7 +143,7 @@ static JsonNode *qmp_query_hotpluggable_cpus(QmpContext *ctx, JsonObject *args, 
         json_object_set_int_member(o, "vcpus-count", 1);
         json_object_set_object_member(o, "props", vcpu_props(cfg, i));
         if (i < m->vcpus->n) {
-            g_autofree char *path = vcpu_qom_path(i);
+            g_autofree char *path = qom_cpu_path(ctx->m, i);
             json_object_set_string_member(o, "qom-path", path);
         }
         json_array_add_object_element(a, o);
