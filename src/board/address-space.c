@@ -128,3 +128,14 @@ guint address_space_count(AddressSpace *as)
 {
     return as->regions->len;
 }
+
+void address_space_foreach(AddressSpace *as,
+                           void (*fn)(void *opaque, const char *name, uint64_t base,
+                                      uint64_t size),
+                           void *opaque)
+{
+    for (guint i = 0; i < as->regions->len; i++) {
+        Region *r = &g_array_index(as->regions, Region, i);
+        fn(opaque, r->name, r->base, r->size);
+    }
+}

@@ -22,3 +22,9 @@ bool address_space_remove(AddressSpace *as, uint64_t base);
 bool address_space_read(AddressSpace *as, uint64_t addr, uint64_t *value, unsigned size);
 bool address_space_write(AddressSpace *as, uint64_t addr, uint64_t value, unsigned size);
 guint address_space_count(AddressSpace *as);
+/* Calls fn for each region in address order (read-only: the monitor's
+ * "info mtree"); fn must not add or remove regions. */
+void address_space_foreach(AddressSpace *as,
+                           void (*fn)(void *opaque, const char *name, uint64_t base,
+                                      uint64_t size),
+                           void *opaque);
