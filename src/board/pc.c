@@ -479,16 +479,13 @@ void machine_reset(Machine *m, ShutdownCause cause)
         vcpus_clear_halt(m->vcpus);
     }
     NOTIFY(m, reset, cause);
-    /* A reset from a stopped-by-error state leaves the VM running again,
-     * as in QEMU. */
-    if (before == RUN_STATE_INTERNAL_ERROR || before == RUN_STATE_SHUTDOWN ||
-        before == RUN_STATE_GUEST_PANICKED) {
-        machine_set_state(m, RUN_STATE_PAUSED);
-        before = RUN_STATE_RUNNING;
-    }
+    /* As QEMU: a running VM runs on; any other (paused, shut down,
+     * panicked, internal error) is back in prelaunch, waiting for cont. */
     if (before == RUN_STATE_RUNNING && m->vcpus) {
         m->state = RUN_STATE_PAUSED;
         machine_resume(m, NULL);
+    } else if (before != RUN_STATE_RUNNING) {
+        machine_set_state(m, RUN_STATE_PRELAUNCH);
     }
 }
 
@@ -561,10 +558,18 @@ static void shutdown_now(Machine *m, ShutdownCause cause)
     bool host = cause == SHUTDOWN_CAUSE_HOST_QMP_QUIT || cause == SHUTDOWN_CAUSE_HOST_SIGNAL;
     if (m->cfg->no_shutdown && !host) {
         machine_pause(m, RUN_STATE_SHUTDOWN);
-    } else {
-        machine_pause(m, RUN_STATE_SHUTDOWN);
-        machine_quit(m, 0);
+        return;
     }
+    /* Exiting: QEMU stops the VM on the way out without a STOP event. */
+    pause_vcpus(m);
+    tern_clock_stop(&m->clock);
+    m->state = RUN_STATE_SHUTDOWN;
+    machine_quit(m, 0);
+}
+
+void machine_shutdown(Machine *m, ShutdownCause cause)
+{
+    shutdown_now(m, cause);
 }
 
 static void process_requests(Machine *m)

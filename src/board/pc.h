@@ -89,6 +89,8 @@ bool machine_pause(Machine *m, RunState new_state);
 bool machine_resume(Machine *m, GError **errp);
 void machine_reset(Machine *m, ShutdownCause cause);
 void machine_quit(Machine *m, int exit_code);
+/* Shuts down now: SHUTDOWN event, then exit (or pause with -no-shutdown). */
+void machine_shutdown(Machine *m, ShutdownCause cause);
 /* system_powerdown: presses the ACPI power button, raises POWERDOWN. */
 void machine_powerdown(Machine *m);
 

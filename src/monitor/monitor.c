@@ -267,10 +267,28 @@ MonitorSet *monitors_new(Machine *m, GError **errp)
     return set;
 }
 
+/* Last replies (quit's) must reach a client that reads slowly: wait a
+ * little for each monitor's output to drain. */
+static void drain_output(Monitor *mon)
+{
+    gint64 deadline = g_get_monotonic_time() + G_USEC_PER_SEC;
+    while (mon->out->len && mon->chr->connected && mon->chr->out_fd >= 0 &&
+           g_get_monotonic_time() < deadline) {
+        GPollFD pfd = { .fd = mon->chr->out_fd, .events = G_IO_OUT };
+        if (g_poll(&pfd, 1, 100) == 1) {
+            int n = chardev_write(mon->chr, mon->out->data, mon->out->len);
+            g_byte_array_remove_range(mon->out, 0, n);
+        }
+    }
+}
+
 void monitors_free(MonitorSet *set)
 {
     if (!set) {
         return;
+    }
+    for (guint i = 0; i < set->monitors->len; i++) {
+        drain_output(g_ptr_array_index(set->monitors, i));
     }
     g_ptr_array_unref(set->monitors);
     g_ptr_array_unref(set->fdsets);

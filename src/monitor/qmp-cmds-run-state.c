@@ -42,9 +42,9 @@ static JsonNode *qmp_system_powerdown(QmpContext *ctx, JsonObject *args, GError 
 
 static JsonNode *qmp_quit(QmpContext *ctx, JsonObject *args, GError **errp)
 {
-    /* Handled on the main loop after this reply is sent, so the client
-     * sees the reply before the SHUTDOWN event, as with QEMU. */
-    machine_request_shutdown(ctx->m, SHUTDOWN_CAUSE_HOST_QMP_QUIT);
+    /* At once: QEMU's client sees the SHUTDOWN event before this reply;
+     * Tern exits once the reply is out (monitors_free flushes). */
+    machine_shutdown(ctx->m, SHUTDOWN_CAUSE_HOST_QMP_QUIT);
     return qmp_return_empty();
 }
 
