@@ -19,7 +19,9 @@ typedef struct {
 } Token;
 
 typedef enum {
-    LX_START, LX_STRING, LX_STRING_ESCAPE, LX_NUMBER, LX_KEYWORD, LX_DISCARD_LINE,
+    LX_START, LX_STRING, LX_STRING_ESCAPE, LX_NUMBER, LX_KEYWORD,
+    LX_RECOVER,        /* after a stray byte: skip to a bracket or control char */
+    LX_DISCARD_LINE,   /* after a size limit: skip the rest of the line */
 } LexState;
 
 struct QJsonReader {
@@ -29,8 +31,6 @@ struct QJsonReader {
     LexState state;
     GString *tok;
     char quote;
-    int utf8_need;           /* continuation bytes still expected */
-    guint8 utf8_lo, utf8_hi; /* allowed range of the next one */
     /* streamer */
     GPtrArray *tokens;
     int braces, squares;
@@ -92,6 +92,34 @@ static int hex4(const char *s)
     return v;
 }
 
+/* Code points QEMU refuses: surrogates and the noncharacters. */
+static bool codepoint_valid(gunichar c)
+{
+    return !(c >= 0xd800 && c <= 0xdfff) && !(c >= 0xfdd0 && c <= 0xfdef) &&
+           (c & 0xfffe) != 0xfffe && c <= 0x10ffff;
+}
+
+/* Raw UTF-8 in a string: well-formed, no overlongs, surrogates or
+ * noncharacters; C0 80 is QEMU's way of writing U+0000 and is kept.
+ * Returns the sequence length, 0 if invalid. */
+static int utf8_sequence(const char *s, size_t left)
+{
+    const guint8 *u = (const guint8 *)s;
+    if (left >= 2 && u[0] == 0xc0 && u[1] == 0x80) {
+        return 2;
+    }
+    int n = u[0] >= 0xf0 ? 4 : u[0] >= 0xe0 ? 3 : u[0] >= 0xc0 ? 2 : 0;
+    if (n == 0 || (size_t)n > left) {
+        return 0;
+    }
+    gunichar c = g_utf8_get_char_validated(s, n);
+    if (c == (gunichar)-1 || c == (gunichar)-2 || !codepoint_valid(c) ||
+        g_unichar_to_utf8(c, NULL) != n) {
+        return 0;
+    }
+    return n;
+}
+
 static void append_codepoint(GString *out, gunichar c)
 {
     if (c == 0) {
@@ -101,20 +129,58 @@ static void append_codepoint(GString *out, gunichar c)
     }
 }
 
+/* A \u escape at text[i] ('\\' at i, 'u' at i+1): appends the code point
+ * (one escape or a surrogate pair) and returns the escape's length, or 0
+ * after reporting QEMU's error naming what was written. */
+static size_t decode_unicode_escape(Parser *p, const char *text, size_t i, size_t len,
+                                    GString *out)
+{
+    int cp = i + 6 <= len ? hex4(text + i + 2) : -1;
+    size_t n = 6;
+    gunichar c = cp;
+    if (cp >= 0xd800 && cp <= 0xdbff && i + 12 <= len && text[i + 6] == '\\' &&
+        text[i + 7] == 'u') {
+        int lo = hex4(text + i + 8);
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+            c = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            n = 12;
+        }
+    }
+    if (cp < 0 || !codepoint_valid(c)) {
+        /* QEMU quotes the escape and up to four characters after "\u". */
+        size_t shown = MIN(n, len - i);
+        parse_error(p, "%.*s is not a valid Unicode character", (int)shown, text + i);
+        return 0;
+    }
+    append_codepoint(out, c);
+    return n;
+}
+
 static char *decode_string(Parser *p, const char *text)
 {
     size_t len = strlen(text);
+    size_t end = len - 1;   /* the closing quote */
     GString *out = g_string_sized_new(len);
-    for (size_t i = 1; i + 1 < len; i++) {
+    for (size_t i = 1; i < end;) {
         char c = text[i];
-        if (c != '\\') {
-            g_string_append_c(out, c);
+        if ((guint8)c >= 0x80) {
+            int n = utf8_sequence(text + i, end - i);
+            if (!n) {
+                parse_error(p, "invalid UTF-8 sequence in string");
+                goto fail;
+            }
+            g_string_append_len(out, text + i, n);
+            i += n;
             continue;
         }
-        c = text[++i];
-        switch (c) {
-        case '"': case '\'': case '\\': case '/':
+        if (c != '\\') {
             g_string_append_c(out, c);
+            i++;
+            continue;
+        }
+        switch (text[i + 1]) {
+        case '"': case '\'': case '\\': case '/':
+            g_string_append_c(out, text[i + 1]);
             break;
         case 'b': g_string_append_c(out, '\b'); break;
         case 'f': g_string_append_c(out, '\f'); break;
@@ -122,32 +188,18 @@ static char *decode_string(Parser *p, const char *text)
         case 'r': g_string_append_c(out, '\r'); break;
         case 't': g_string_append_c(out, '\t'); break;
         case 'u': {
-            int cp = i + 4 < len ? hex4(text + i + 1) : -1;
-            if (cp < 0) {
-                parse_error(p, "invalid escape sequence in string");
+            size_t n = decode_unicode_escape(p, text, i, len, out);
+            if (!n) {
                 goto fail;
             }
-            i += 4;
-            if (cp >= 0xd800 && cp <= 0xdbff && text[i + 1] == '\\' && text[i + 2] == 'u'
-                && i + 6 < len) {
-                int lo = hex4(text + i + 3);
-                if (lo >= 0xdc00 && lo <= 0xdfff) {
-                    append_codepoint(out, 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00));
-                    i += 6;
-                    break;
-                }
-            }
-            if (cp >= 0xd800 && cp <= 0xdfff) {
-                parse_error(p, "\\u%.4s is not a valid Unicode character", text + i - 3);
-                goto fail;
-            }
-            append_codepoint(out, cp);
-            break;
+            i += n;
+            continue;
         }
         default:
             parse_error(p, "invalid escape sequence in string");
             goto fail;
         }
+        i += 2;
     }
     return g_string_free(out, FALSE);
 fail:
@@ -169,7 +221,8 @@ static JsonNode *parse_object(Parser *p)
     }
     for (;;) {
         t = next(p);
-        if (!t || t->type == TOK_RBRACE) {
+        if (!t || t->type == TOK_RBRACE || t->type == TOK_RSQUARE || t->type == TOK_COLON ||
+            t->type == TOK_COMMA) {
             parse_error(p, "expecting value");
             goto fail;
         }
@@ -333,7 +386,6 @@ static void lexer_restart(QJsonReader *r)
 {
     r->state = LX_START;
     g_string_truncate(r->tok, 0);
-    r->utf8_need = 0;
 }
 
 static void push_token(QJsonReader *r, TokenType type)
@@ -381,91 +433,55 @@ static void lex_stray(QJsonReader *r)
     g_autofree char *shown = g_utf8_make_valid(r->tok->str, r->tok->len);
     g_autofree char *msg = g_strdup_printf("JSON parse error, stray '%s'", shown);
     lexer_restart(r);
+    r->state = LX_RECOVER;
     emit_error(r, msg);
 }
 
-static bool number_valid(const char *s)
+/* Whether the number text so far is a whole number ("1", "1.5e3") and
+ * whether byte c may extend it, following the JSON number grammar. */
+static bool number_complete(const char *s)
 {
-    if (*s == '-') {
-        s++;
-    }
-    if (*s == '0') {
-        s++;
-    } else if (g_ascii_isdigit(*s)) {
-        while (g_ascii_isdigit(*s)) {
-            s++;
-        }
-    } else {
-        return false;
-    }
-    if (*s == '.') {
-        s++;
-        if (!g_ascii_isdigit(*s)) {
-            return false;
-        }
-        while (g_ascii_isdigit(*s)) {
-            s++;
-        }
-    }
-    if (*s == 'e' || *s == 'E') {
-        s++;
-        if (*s == '+' || *s == '-') {
-            s++;
-        }
-        if (!g_ascii_isdigit(*s)) {
-            return false;
-        }
-        while (g_ascii_isdigit(*s)) {
-            s++;
-        }
-    }
-    return *s == '\0';
+    size_t n = strlen(s);
+    return n && g_ascii_isdigit(s[n - 1]);
 }
 
-static void end_number(QJsonReader *r)
+static bool number_accepts(const char *s, char c)
 {
-    if (!number_valid(r->tok->str)) {
+    size_t n = strlen(s);
+    char last = n ? s[n - 1] : 0;
+    bool has_dot = strchr(s, '.') != NULL, has_exp = strpbrk(s, "eE") != NULL;
+    bool leading_zero = (s[0] == '0' && n == 1) || (s[0] == '-' && s[1] == '0' && n == 2);
+    if (g_ascii_isdigit(c)) {
+        return !leading_zero;
+    }
+    if (c == '.') {
+        return g_ascii_isdigit(last) && !has_dot && !has_exp;
+    }
+    if (c == 'e' || c == 'E') {
+        return g_ascii_isdigit(last) && !has_exp;
+    }
+    if (c == '+' || c == '-') {
+        return last == 'e' || last == 'E';
+    }
+    return false;
+}
+
+static bool number_char(char c)
+{
+    return g_ascii_isdigit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+}
+
+/* True if the number ended cleanly; an incomplete one ("1.", "-", "1e")
+ * is a stray token that includes the byte that ended it, as in QEMU. */
+static bool end_number(QJsonReader *r, char terminator)
+{
+    if (!number_complete(r->tok->str) || number_char(terminator)) {
+        g_string_append_c(r->tok, terminator);
         lex_stray(r);
-        return;
+        return false;
     }
     bool is_float = strpbrk(r->tok->str, ".eE") != NULL;
     push_token(r, is_float ? TOK_FLOAT : TOK_INTEGER);
-}
-
-/* Multi-byte UTF-8 inside strings: well-formed, no overlongs or
- * surrogates (RFC 3629). */
-static bool utf8_byte(QJsonReader *r, guint8 c)
-{
-    if (r->utf8_need) {
-        if (c < r->utf8_lo || c > r->utf8_hi) {
-            return false;
-        }
-        r->utf8_need--;
-        r->utf8_lo = 0x80;
-        r->utf8_hi = 0xbf;
-        return true;
-    }
-    r->utf8_lo = 0x80;
-    r->utf8_hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) {
-        r->utf8_need = 1;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        r->utf8_need = 2;
-        if (c == 0xe0) {
-            r->utf8_lo = 0xa0;
-        } else if (c == 0xed) {
-            r->utf8_hi = 0x9f;
-        }
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        r->utf8_need = 3;
-        if (c == 0xf0) {
-            r->utf8_lo = 0x90;
-        } else if (c == 0xf4) {
-            r->utf8_hi = 0x8f;
-        }
-    } else {
-        return false;
-    }
     return true;
 }
 
@@ -479,6 +495,16 @@ static void lex_byte(QJsonReader *r, char ch)
                 r->state = LX_START;
             }
             return;
+        case LX_RECOVER:
+            if (c < 0x20) {
+                r->state = LX_START;
+                return;
+            }
+            if (c != '{' && c != '}' && c != '[' && c != ']') {
+                return;
+            }
+            r->state = LX_START;
+            continue;
         case LX_START:
             if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
                 return;
@@ -498,8 +524,8 @@ static void lex_byte(QJsonReader *r, char ch)
             default:
                 if (c == '-' || g_ascii_isdigit(c)) {
                     r->state = LX_NUMBER;
-                } else if (g_ascii_isalpha(c)) {
-                    r->state = LX_KEYWORD;
+                } else if (g_ascii_islower(c)) {
+                    r->state = LX_KEYWORD;   /* QEMU's keywords are lower case */
                 } else {
                     lex_stray(r);
                 }
@@ -507,11 +533,9 @@ static void lex_byte(QJsonReader *r, char ch)
             }
         case LX_STRING:
             g_string_append_c(r->tok, ch);
-            if (r->utf8_need || c >= 0x80) {
-                if (!utf8_byte(r, c)) {
-                    lex_stray(r);
-                }
-            } else if (c < 0x20) {
+            /* Multi-byte UTF-8 is checked by the parser; these bytes can
+             * never occur in it. */
+            if (c < 0x20 || c == 0xfe || c == 0xff) {
                 lex_stray(r);
             } else if (c == '\\') {
                 r->state = LX_STRING_ESCAPE;
@@ -521,21 +545,23 @@ static void lex_byte(QJsonReader *r, char ch)
             break;
         case LX_STRING_ESCAPE:
             g_string_append_c(r->tok, ch);
-            if (c < 0x20 || c >= 0x80) {
+            if (c < 0x20 || c == 0xfe || c == 0xff) {
                 lex_stray(r);
             } else {
                 r->state = LX_STRING;
             }
             break;
         case LX_NUMBER:
-            if (g_ascii_isdigit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
+            if (number_accepts(r->tok->str, ch)) {
                 g_string_append_c(r->tok, ch);
                 break;
             }
-            end_number(r);
-            continue;   /* this byte starts the next token */
+            if (!end_number(r, ch)) {
+                return;   /* the terminator went into the stray token */
+            }
+            continue;     /* this byte starts the next token */
         case LX_KEYWORD:
-            if (g_ascii_isalnum(c)) {
+            if (g_ascii_islower(c)) {
                 g_string_append_c(r->tok, ch);
                 break;
             }

@@ -91,9 +91,9 @@ static void add_builtins(QmpSchema *s)
     add_builtin(s, "int16", "int", INT16_MIN, INT16_MAX, false);
     add_builtin(s, "int32", "int", INT32_MIN, INT32_MAX, false);
     add_builtin(s, "int64", "int", INT64_MIN, INT64_MAX, false);
-    add_builtin(s, "uint8", "int", 0, UINT8_MAX, false);
-    add_builtin(s, "uint16", "int", 0, UINT16_MAX, false);
-    add_builtin(s, "uint32", "int", 0, UINT32_MAX, false);
+    add_builtin(s, "uint8", "int", 0, UINT8_MAX, true);
+    add_builtin(s, "uint16", "int", 0, UINT16_MAX, true);
+    add_builtin(s, "uint32", "int", 0, UINT32_MAX, true);
     add_builtin(s, "uint64", "int", 0, UINT64_MAX, true);
     add_builtin(s, "size", "int", 0, UINT64_MAX, true);
 }
@@ -478,16 +478,22 @@ static bool check_builtin(const QmpType *t, JsonNode *v, CheckCtx *c, GError **e
     if (!strcmp(jt, "number")) {
         return vt == G_TYPE_INT64 || vt == G_TYPE_DOUBLE || type_error(c, "number", errp);
     }
-    /* integers */
+    /* integers; QEMU's messages name uint64/size, or the C type of the
+     * narrower ones ("uint8_t") */
+    if (t->is_unsigned && vt != G_TYPE_INT64) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "Parameter '%s' expects uint64",
+                    *c->path ? c->path : "null");
+        return false;
+    }
+    if (t->is_unsigned && t->max == UINT64_MAX) {
+        return true;   /* negative values wrap, as QEMU's uint64 visitor */
+    }
     if (vt != G_TYPE_INT64) {
         return type_error(c, "integer", errp);
     }
-    if (t->is_unsigned) {
-        return true;   /* negative values wrap, as QEMU's uint64 visitor */
-    }
     gint64 x = json_node_get_int(v);
     if (x < t->min || (x >= 0 && (uint64_t)x > t->max)) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "Parameter '%s' expects %s",
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "Parameter '%s' expects %s_t",
                     c->name ? c->name : "null", t->name);
         return false;
     }

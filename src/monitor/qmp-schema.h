@@ -36,7 +36,7 @@ struct QmpType {
     QmpTypeKind kind;
     /* builtin */
     const char *json_type;   /* "string", "int", "number", "boolean", "null", "value" */
-    int64_t min;             /* integer range; uint64/size: is_unsigned */
+    int64_t min;             /* integer range */
     uint64_t max;
     bool is_unsigned;
     /* enum */
