@@ -292,15 +292,20 @@ bool vcpus_start_threads(VcpuSet *set, GError **errp)
         }
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    /* Thread ids are known from here on (query-cpus-fast right after -S). */
-    g_mutex_lock(&set->lock);
-    for (unsigned i = 0; i < set->n; i++) {
-        while (!set->cpus[i].has_tid) {
-            g_cond_wait(&set->cond, &set->lock);
-        }
-    }
-    g_mutex_unlock(&set->lock);
     return true;
+}
+
+int vcpu_thread_id(Vcpu *cpu)
+{
+    /* Waited for here rather than at start-up, which stays fast. */
+    VcpuSet *set = cpu->set;
+    g_mutex_lock(&set->lock);
+    while (cpu->thread && !cpu->has_tid) {
+        g_cond_wait(&set->cond, &set->lock);
+    }
+    int id = cpu->thread_id;
+    g_mutex_unlock(&set->lock);
+    return id;
 }
 
 void vcpus_resume(VcpuSet *set)

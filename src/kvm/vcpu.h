@@ -85,6 +85,9 @@ void vcpus_stop_async(VcpuSet *set);
  * otherwise on the vCPU's thread after a kick. Waits for it; the caller must
  * not hold a lock the vCPU's exit handlers take (the machine lock). False if
  * the vCPU did not get to it within a bound (fn then never runs). */
+/* The vCPU thread's kernel id (gettid), once the thread has started. */
+int vcpu_thread_id(Vcpu *cpu);
+
 bool vcpu_run_on(Vcpu *cpu, void (*fn)(Vcpu *cpu, void *opaque), void *opaque);
 
 /* KVM_NMI: queues an NMI on the vCPU (via vcpu_run_on). */

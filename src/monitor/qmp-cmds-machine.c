@@ -117,7 +117,7 @@ static JsonNode *qmp_query_cpus_fast(QmpContext *ctx, JsonObject *args, GError *
         JsonObject *o = json_object_new();
         json_object_set_int_member(o, "cpu-index", i);
         json_object_set_string_member(o, "qom-path", path);
-        json_object_set_int_member(o, "thread-id", m->vcpus->cpus[i].thread_id);
+        json_object_set_int_member(o, "thread-id", vcpu_thread_id(&m->vcpus->cpus[i]));
         json_object_set_object_member(o, "props", vcpu_props(m->cfg, i));
         json_object_set_string_member(o, "target", TARGET_ARCH);
         json_array_add_object_element(a, o);
