@@ -12,6 +12,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -162,6 +163,54 @@ static int open_tcp(const char *host, const char *port, bool server, GError **er
     return fd;
 }
 
+/* One end of a socket as QEMU prints it: "unix:PATH" or "tcp:HOST:PORT",
+ * IPv6 hosts in brackets when bracket is set. */
+static char *describe_end(int fd, bool peer, bool bracket)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+                  : getsockname(fd, (struct sockaddr *)&ss, &len);
+    if (rc < 0) {
+        return g_strdup("");
+    }
+    if (ss.ss_family == AF_UNIX) {
+        struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+        size_t n = len > offsetof(struct sockaddr_un, sun_path)
+                       ? len - offsetof(struct sockaddr_un, sun_path) : 0;
+        return g_strdup_printf("unix:%.*s", (int)strnlen(sun->sun_path, n), sun->sun_path);
+    }
+    char host[NI_MAXHOST], port[NI_MAXSERV];
+    if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port),
+                    NI_NUMERICHOST | NI_NUMERICSERV)) {
+        return g_strdup("");
+    }
+    bool v6 = bracket && ss.ss_family == AF_INET6;
+    return g_strdup_printf("tcp:%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
+}
+
+/* QEMU's query-chardev filename: the live connection when there is one
+ * ("tcp:L,server=on <-> R" over TCP, just the local end over unix
+ * sockets), else "disconnected:" and the address listened on or, for a
+ * client, the configured one. */
+static char *socket_describe(Chardev *chr)
+{
+    const char *server = chr->listen_fd >= 0 ? ",server=on" : "";
+    if (chr->connected && chr->in_fd >= 0) {
+        g_autofree char *local = describe_end(chr->in_fd, false, true);
+        if (g_str_has_prefix(local, "unix:")) {
+            return g_strdup_printf("%s%s", local, server);
+        }
+        g_autofree char *remote = describe_end(chr->in_fd, true, true);
+        return g_strdup_printf("%s%s <-> %s", local, server, remote + strlen("tcp:"));
+    }
+    if (chr->listen_fd >= 0) {
+        g_autofree char *local = describe_end(chr->listen_fd, false, false);
+        return g_strdup_printf("disconnected:%s%s", local, server);
+    }
+    return g_strdup_printf("disconnected:%s", chr->filename);
+}
+
 static bool socket_open(Chardev *chr, TernOpts *opts, GError **errp)
 {
     bool server, wait;
@@ -207,7 +256,8 @@ static bool socket_open(Chardev *chr, TernOpts *opts, GError **errp)
     chr->listen_fd = fd;
     if (wait) {
         /* QEMU blocks start-up until the first client connects. */
-        fprintf(stderr, "tern: waiting for connection on: disconnected:%s\n", chr->filename);
+        g_autofree char *where = socket_describe(chr);
+        fprintf(stderr, "tern: waiting for connection on: %s\n", where);
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
         int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -245,4 +295,5 @@ const ChardevBackendOps chardev_socket_ops = {
     .open = socket_open,
     .close = socket_close,
     .disconnected = socket_disconnected,
+    .describe = socket_describe,
 };

@@ -7,19 +7,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static const ChardevBackendOps *const backends[] = {
-    &chardev_stdio_ops,
-    &chardev_null_ops,
-    &chardev_file_ops,
+const ChardevBackendOps *const chardev_backends[] = {
     &chardev_pty_ops,
+    &chardev_file_ops,
     &chardev_socket_ops,
+    &chardev_null_ops,
+    &chardev_stdio_ops,
+    NULL,
 };
 
 static const ChardevBackendOps *find_backend(const char *name)
 {
-    for (guint i = 0; i < G_N_ELEMENTS(backends); i++) {
-        if (!strcmp(backends[i]->name, name)) {
-            return backends[i];
+    for (guint i = 0; chardev_backends[i]; i++) {
+        if (!strcmp(chardev_backends[i]->name, name)) {
+            return chardev_backends[i];
         }
     }
     return NULL;
@@ -121,6 +122,14 @@ Chardev *chardev_open(TernOpts *opts, GMainContext *ctx, GError **errp)
     return chr;
 }
 
+char *chardev_describe(Chardev *chr)
+{
+    if (chr->ops->describe) {
+        return chr->ops->describe(chr);
+    }
+    return g_strdup(chr->filename);
+}
+
 static void remove_source(GSource **src)
 {
     if (*src) {
@@ -188,6 +197,7 @@ static ssize_t read_with_fds(Chardev *chr, int fd, uint8_t *buf, size_t len)
     if (n < 0 && errno == ENOTSOCK) {
         return read(fd, buf, len);
     }
+    bool got_fds = false;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n >= 0 && c; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
             continue;
@@ -197,6 +207,11 @@ static ssize_t read_with_fds(Chardev *chr, int fd, uint8_t *buf, size_t len)
         memcpy(fds, CMSG_DATA(c), MIN(count, (size_t)MAX_RECV_FDS) * sizeof(int));
         if (!chr->recv_fds) {
             chr->recv_fds = g_array_new(FALSE, FALSE, sizeof(int));
+        }
+        /* QEMU keeps only the latest message's descriptors. */
+        if (!got_fds) {
+            chardev_drop_fds(chr);
+            got_fds = true;
         }
         g_array_append_vals(chr->recv_fds, fds, MIN(count, (size_t)MAX_RECV_FDS));
     }

@@ -59,7 +59,14 @@ struct ChardevBackendOps {
     void (*close)(Chardev *chr);
     /* The peer hung up: servers go back to listening. */
     void (*disconnected)(Chardev *chr);
+    /* query-chardev's "filename" when it depends on the connection;
+     * NULL: chr->filename. */
+    char *(*describe)(Chardev *chr);
 };
+
+/* The backends -chardev accepts, NULL-terminated, in the order QEMU's
+ * query-chardev-backends lists them. */
+extern const ChardevBackendOps *const chardev_backends[];
 
 /* Converts QEMU's legacy -serial/-qmp spec ("stdio", "file:P", "unix:P,server=on",
  * "tcp:H:P,...", "pty", "null", "mon:stdio") to -chardev options with the given id. */
@@ -68,13 +75,17 @@ bool chardev_opts_validate(TernOpts *opts, GError **errp);
 
 Chardev *chardev_open(TernOpts *opts, GMainContext *ctx, GError **errp);
 void chardev_close(Chardev *chr);
+/* QEMU's "filename" for query-chardev, e.g. "disconnected:unix:P,server=on". */
+char *chardev_describe(Chardev *chr);
 
 void chardev_set_frontend(Chardev *chr, const ChardevFrontend *fe);
 void chardev_accept_input(Chardev *chr);
 /* Writes all of buf (blocking backends) or what the peer takes now. */
 int chardev_write(Chardev *chr, const uint8_t *buf, int len);
 
-/* Takes the oldest descriptor received with the input, or -1. */
+/* Takes the oldest descriptor received with the last message that
+ * carried any (a newer message's descriptors replace unclaimed ones, as
+ * in QEMU), or -1. */
 int chardev_take_fd(Chardev *chr);
 /* Closes descriptors nobody claimed (the peer went away). */
 void chardev_drop_fds(Chardev *chr);

@@ -23,11 +23,13 @@ struct Monitor {
 typedef struct FdSetEntry {
     int fd;
     char *opaque;
+    bool removed;            /* remove-fd ran; closed by qmp_fdsets_cleanup() */
 } FdSetEntry;
 
 typedef struct FdSet {
     gint64 id;
-    GArray *fds;             /* FdSetEntry */
+    GArray *fds;             /* FdSetEntry, oldest first */
+    GArray *dup_fds;         /* int: opened via /dev/fdset/N; NULL when none */
 } FdSet;
 
 struct MonitorSet {

@@ -3,6 +3,7 @@
 #include "board/pc.h"
 #include "monitor/json-writer.h"
 #include "monitor/qmp-dispatch.h"
+#include "monitor/qmp-fds.h"
 #include "util/error.h"
 
 #include <errno.h>
@@ -155,6 +156,8 @@ static void monitor_event(void *opaque, ChardevEvent ev)
     chardev_drop_fds(mon->chr);
     if (ev == CHR_EVENT_OPENED) {
         send_greeting(mon);
+    } else {
+        qmp_fdsets_cleanup(mon->set);   /* QEMU drops unused fd sets then */
     }
 }
 
@@ -222,6 +225,9 @@ static void fdset_free(gpointer p)
         g_free(e->opaque);
     }
     g_array_unref(set->fds);
+    if (set->dup_fds) {
+        g_array_unref(set->dup_fds);
+    }
     g_free(set);
 }
 
