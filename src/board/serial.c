@@ -277,9 +277,44 @@ static void serial_reset(DeviceState *dev)
     serial_update_irq(s);
 }
 
+#define SERIAL_AUTO UINT32_MAX
+#define SERIAL_MAX_PORTS 4
+
+/* A property left at -1 ("auto", QEMU's default) takes the PC's usual
+ * value for the next free COM port. */
+static bool serial_pick_defaults(SerialState *s, GError **errp)
+{
+    static const uint32_t iobase[SERIAL_MAX_PORTS] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
+    static const uint32_t irq[SERIAL_MAX_PORTS] = { 4, 3, 4, 3 };
+    Machine *m = s->parent.machine;
+    if (s->index == SERIAL_AUTO) {
+        s->index = 0;
+        for (guint i = 0; i < m->devices->len; i++) {
+            DeviceState *d = g_ptr_array_index(m->devices, i);
+            s->index += d != &s->parent && !strcmp(d->info->name, "isa-serial");
+        }
+    }
+    if (s->index >= SERIAL_MAX_PORTS &&
+        (s->iobase == SERIAL_AUTO || s->irq == SERIAL_AUTO)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "Max. supported number of ISA serial ports is %d.", SERIAL_MAX_PORTS);
+        return false;
+    }
+    if (s->iobase == SERIAL_AUTO) {
+        s->iobase = iobase[s->index];
+    }
+    if (s->irq == SERIAL_AUTO) {
+        s->irq = irq[s->index];
+    }
+    return true;
+}
+
 static bool serial_realize(DeviceState *dev, GError **errp)
 {
     SerialState *s = (SerialState *)dev;
+    if (!serial_pick_defaults(s, errp)) {
+        return false;
+    }
     if (s->irq >= PC_ISA_IRQS) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "isa-serial: irq %u is not an ISA IRQ",
                     s->irq);
@@ -336,9 +371,9 @@ static const StateDescription serial_state = {
 };
 
 static const DeviceProperty serial_props[] = {
-    DEFINE_PROP_U32("iobase", SerialState, iobase, 0x3f8),
-    DEFINE_PROP_U32("irq", SerialState, irq, 4),
-    DEFINE_PROP_U32("index", SerialState, index, 0),
+    DEFINE_PROP_U32("iobase", SerialState, iobase, SERIAL_AUTO),
+    DEFINE_PROP_U32("irq", SerialState, irq, SERIAL_AUTO),
+    DEFINE_PROP_U32("index", SerialState, index, SERIAL_AUTO),
     { .name = "chardev", .type = PROP_STRING, .offset = offsetof(SerialState, chardev),
       .desc = "ID of a chardev to use as a backend" },
     DEFINE_PROP_END,

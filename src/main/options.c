@@ -117,8 +117,12 @@ static bool opt_cpu(MachineConfig *cfg, const char *arg, GError **errp)
         printf("Available CPUs:\n"
                "x86 host                  processor with all supported host features\n"
                "x86 max                   Enables all features supported by the accelerator in the current host\n"
-               "x86 qemu64                QEMU Virtual CPU version 2.5+\n");
+               "x86 qemu64                (alias configured by machine type)\n"
+               "x86 qemu64-v1             QEMU Virtual CPU version 2.5+\n");
         exit(0);
+    }
+    if (!strcmp(model, "qemu64-v1")) {
+        model = "qemu64";   /* the one version there is; qemu64 is its alias */
     }
     if (strcmp(model, "host") && strcmp(model, "max") && strcmp(model, "qemu64")) {
         return fail(errp, "unable to find CPU model '%s'", model);

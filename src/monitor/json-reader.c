@@ -20,7 +20,7 @@ typedef struct {
 
 typedef enum {
     LX_START, LX_STRING, LX_STRING_ESCAPE, LX_NUMBER, LX_KEYWORD,
-    LX_RECOVER,        /* after a stray byte: skip to a bracket or control char */
+    LX_RECOVER,        /* after a stray byte: skip to a newline or structural char */
     LX_DISCARD_LINE,   /* after a size limit: skip the rest of the line */
 } LexState;
 
@@ -430,7 +430,8 @@ static void push_token(QJsonReader *r, TokenType type)
 /* A byte that no token can contain: report what was read so far. */
 static void lex_stray(QJsonReader *r)
 {
-    g_autofree char *shown = g_utf8_make_valid(r->tok->str, r->tok->len);
+    /* QEMU shows the text as a C string: a NUL ends it. */
+    g_autofree char *shown = g_utf8_make_valid(r->tok->str, -1);
     g_autofree char *msg = g_strdup_printf("JSON parse error, stray '%s'", shown);
     lexer_restart(r);
     r->state = LX_RECOVER;
@@ -496,11 +497,19 @@ static void lex_byte(QJsonReader *r, char ch)
             }
             return;
         case LX_RECOVER:
-            if (c < 0x20) {
+            /* QEMU's recovery: a newline or a structural character ends
+             * it; bytes that are never valid are reported one by one;
+             * everything else is skipped. */
+            if (c == '\n') {
                 r->state = LX_START;
                 return;
             }
-            if (c != '{' && c != '}' && c != '[' && c != ']') {
+            if ((c < 0x20 && c != '\t' && c != '\r') || c == 0xfe || c == 0xff) {
+                g_string_append_c(r->tok, ch);
+                lex_stray(r);
+                return;
+            }
+            if (!strchr("{}[],:", ch) || c == 0) {
                 return;
             }
             r->state = LX_START;

@@ -28,6 +28,12 @@ static gboolean output_ready(gint fd, GIOCondition cond, gpointer opaque)
     Monitor *mon = opaque;
     g_source_unref(mon->out_watch);
     mon->out_watch = NULL;
+    if (cond & (G_IO_HUP | G_IO_ERR)) {
+        /* The client left with replies unread; input may be paused, so
+         * this is where the hang-up is noticed. */
+        chardev_hangup(mon->chr);
+        return G_SOURCE_REMOVE;
+    }
     flush_output(mon);
     return G_SOURCE_REMOVE;
 }

@@ -156,7 +156,9 @@ static JsonNode *qmp_query_cpu_definitions(QmpContext *ctx, JsonObject *args, GE
     static const struct {
         const char *name;
         bool migration_safe;
-    } models[] = { { "max", false }, { "host", false }, { "qemu64", true } };
+        const char *alias_of;
+    } models[] = { { "max", false, NULL }, { "host", false, NULL },
+                   { "qemu64-v1", true, NULL }, { "qemu64", true, "qemu64-v1" } };
     JsonArray *a = json_array_new();
     for (guint i = 0; i < G_N_ELEMENTS(models); i++) {
         g_autofree char *type = g_strdup_printf("%s-" TARGET_ARCH "-cpu", models[i].name);
@@ -166,6 +168,9 @@ static JsonNode *qmp_query_cpu_definitions(QmpContext *ctx, JsonObject *args, GE
         /* Tern drops what the host lacks without asking: nothing is reported
          * as unavailable. */
         json_object_set_array_member(o, "unavailable-features", json_array_new());
+        if (models[i].alias_of) {
+            json_object_set_string_member(o, "alias-of", models[i].alias_of);
+        }
         json_object_set_boolean_member(o, "static", FALSE);
         json_object_set_boolean_member(o, "migration-safe", models[i].migration_safe);
         json_object_set_boolean_member(o, "deprecated", FALSE);
@@ -258,15 +263,22 @@ typedef struct {
 /* Each option's parameters as Tern's parser accepts them; QEMU's option
  * group names (smp-opts, memory, boot-opts). An empty list means "checked
  * elsewhere", as QEMU reports for -accel, -device, -net and -nic. */
+/* QEMU lists its generic -machine parameters here (type-specific ones such
+ * as vmport or hpet are machine properties, not listed); these are the
+ * ones Tern's -machine takes. */
 static const CmdlineParam cl_machine[] = {
-    { "suppress-vmdesc", "boolean", NULL }, { "usb", "boolean", NULL },
-    { "mem-merge", "boolean", NULL }, { "dump-guest-core", "boolean", NULL },
-    { "memory-backend", "string", NULL }, { "vmport", "string", NULL },
-    { "kernel-irqchip", "string", NULL }, { "graphics", "boolean", NULL },
-    { "sata", "boolean", NULL }, { "smm", "string", NULL }, { "hpet", "boolean", NULL },
-    { "pit", "boolean", NULL }, { "nvdimm", "boolean", NULL }, { "acpi", "string", NULL },
-    { "i8042", "boolean", NULL }, { "hmat", "boolean", NULL },
-    { "accel", "string", "accelerator list" }, { "type", "string", "emulated machine" },
+    { "suppress-vmdesc", "boolean",
+      "Set on to disable self-describing migration" },
+    { "usb", "boolean",
+      "Set on/off to enable/disable usb" },
+    { "mem-merge", "boolean",
+      "enable/disable memory merge support" },
+    { "dump-guest-core", "boolean",
+      "Include guest memory in  a core dump" },
+    { "accel", "string",
+      "accelerator list" },
+    { "type", "string",
+      "emulated machine" },
     { NULL },
 };
 static const CmdlineParam cl_name[] = {
@@ -276,7 +288,7 @@ static const CmdlineParam cl_name[] = {
     { NULL },
 };
 static const CmdlineParam cl_msg[] = {
-    { "guest-name", "boolean", NULL }, { "timestamp", "boolean", NULL }, { NULL },
+    { "guest-name", "boolean", "Prepends guest name for error messages but only if -name guest is set otherwise option is ignored\n" }, { "timestamp", "boolean", NULL }, { NULL },
 };
 static const CmdlineParam cl_overcommit[] = {
     { "cpu-pm", "boolean", NULL }, { "mem-lock", "boolean", NULL }, { NULL },

@@ -123,12 +123,17 @@ JsonNode *qmp_dispatch(QmpContext *ctx, JsonNode *request)
                     "Expecting capabilities negotiation with 'qmp_capabilities'");
         return qmp_error_reply(err, id);
     }
+    const QmpCommandInfo *info = qmp_schema_command(qmp_schema_get(), name);
     if (mon->negotiated && !strcmp(name, "qmp_capabilities")) {
-        g_set_error(&err, TERN_ERROR, TERN_ERROR_COMMAND_NOT_FOUND,
-                    "Capabilities negotiation is already complete, command ignored");
+        /* QEMU checks the arguments before refusing a second negotiation. */
+        g_autoptr(JsonObject) none = json_object_new();
+        g_autoptr(JsonNode) argn = json_node_init_object(json_node_alloc(), args ? args : none);
+        if (qmp_type_check_input(info->args, argn, "", &err)) {
+            g_set_error(&err, TERN_ERROR, TERN_ERROR_COMMAND_NOT_FOUND,
+                        "Capabilities negotiation is already complete, command ignored");
+        }
         return qmp_error_reply(err, id);
     }
-    const QmpCommandInfo *info = qmp_schema_command(qmp_schema_get(), name);
     if (oob && info && !info->allow_oob) {
         g_set_error(&err, TERN_ERROR, TERN_ERROR_GENERIC, "The command %s does not support OOB",
                     name);

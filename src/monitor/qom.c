@@ -25,6 +25,7 @@ typedef enum {
     QOM_SET_STATIC,      /* a qdev property: fixed once realized */
     QOM_SET_REALIZED,
     QOM_SET_MACHINE_STR, /* kernel/initrd/append: recorded, used at start-up only */
+    QOM_SET_MACHINE_GRAPHICS, /* "graphics": recorded; Tern has no display */
 } QomSetMode;
 
 typedef struct QomNode QomNode;
@@ -308,6 +309,7 @@ static QomNode *machine_node(Machine *m)
     add_prop(n, "initrd", "string", jstr(m->cfg->initrd), QOM_SET_MACHINE_STR);
     add_prop(n, "smp", "SMPConfiguration", machine_smp_value(m), QOM_SET_NONE);
     add_prop(n, "append", "string", jstr(m->cfg->append), QOM_SET_MACHINE_STR);
+    add_prop(n, "graphics", "bool", jbool(!m->cfg->nographic), QOM_SET_MACHINE_GRAPHICS);
 
     QomNode *unattached = container_node(n->path, "unattached");
     QomNode *anon = container_node(n->path, "peripheral-anon");
@@ -652,6 +654,12 @@ bool qom_set(Machine *m, const char *path, const char *property, JsonNode *value
             return false;
         }
         return set_machine_string(m, p->name, json_node_get_string(value));
+    case QOM_SET_MACHINE_GRAPHICS:
+        if (!check_value_type(p->name, value, G_TYPE_BOOLEAN, "boolean", errp)) {
+            return false;
+        }
+        m->cfg->nographic = !json_node_get_boolean(value);
+        return true;
     }
     g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "Property '%s.%s' is not writable",
                 n->type, p->name);
@@ -874,6 +882,7 @@ JsonNode *qom_list_properties(Machine *m, const char *type_name, GError **errp)
         add_info(a, "initrd", "string", "Linux initial ramdisk file", NULL);
         add_info(a, "smp", "SMPConfiguration", "CPU topology", NULL);
         add_info(a, "append", "string", "Linux kernel command line", NULL);
+        add_info(a, "graphics", "bool", "Set on/off to enable/disable graphics emulation", NULL);
         break;
     case TYPE_CHARDEV_SOCKET:
         add_info(a, "type", "string", NULL, NULL);

@@ -97,7 +97,7 @@ char *qmp_cmd(QmpClient *c, const char *text)
 
 char *qmp_wait_event(QmpClient *c, const char *name)
 {
-    g_autofree char *needle = g_strdup_printf("\"event\":\"%s\"", name);
+    g_autofree char *needle = g_strdup_printf("\"event\": \"%s\"", name);
     for (;;) {
         char *line = qmp_read_line(c);
         if (!line || strstr(line, needle)) {

@@ -1,6 +1,7 @@
 /* QMP over a real socket: greeting, negotiation, replies and ids, run-state
  * commands and events, exit paths; and -daemonize/-pidfile/SIGTERM. */
 #include "qmp-client.h"
+#include "tern-config.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -104,15 +105,36 @@ static void vm_free(Vm *vm)
     g_free(vm->dir);
 }
 
+/* After quit: the reply and the SHUTDOWN event, in either order (QEMU
+ * sends the event first). Returns the event in *ev. */
+static void read_quit_reply(QmpClient *c, char **ev)
+{
+    bool got_reply = false;
+    *ev = NULL;
+    for (int i = 0; i < 2; i++) {
+        g_autofree char *line = qmp_read_line(c);
+        g_assert_nonnull(line);
+        if (strstr(line, "\"event\": \"SHUTDOWN\"")) {
+            g_assert_null(*ev);
+            *ev = g_steal_pointer(&line);
+        } else {
+            g_assert_cmpstr(line, ==, "{\"return\": {}}");
+            got_reply = true;
+        }
+    }
+    g_assert_true(got_reply);
+    g_assert_nonnull(*ev);
+}
+
 static void negotiate(Vm *vm)
 {
     g_autofree char *greeting = qmp_read_line(vm->qmp);
     g_assert_nonnull(greeting);
     g_assert_cmpstr(greeting, ==,
-                    "{\"QMP\":{\"version\":{\"qemu\":{\"micro\":0,\"minor\":2,\"major\":7},"
-                    "\"package\":\"tern-0.1.0\"},\"capabilities\":[\"oob\"]}}");
+                    "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "
+                    "\"package\": \"tern-" TERN_VERSION "\"}, \"capabilities\": [\"oob\"]}}");
     g_autofree char *r = qmp_cmd(vm->qmp, "{\"execute\": \"qmp_capabilities\"}");
-    g_assert_cmpstr(r, ==, "{\"return\":{}}");
+    g_assert_cmpstr(r, ==, "{\"return\": {}}");
 }
 
 /* For tests whose guest acts on its own: started with -S, negotiated,
@@ -121,7 +143,7 @@ static void negotiate_and_cont(Vm *vm)
 {
     negotiate(vm);
     g_autofree char *r = qmp_cmd(vm->qmp, "{\"execute\": \"cont\"}");
-    g_assert_cmpstr(r, ==, "{\"return\":{}}");
+    g_assert_cmpstr(r, ==, "{\"return\": {}}");
 }
 
 /* /qmp/negotiation: only qmp_capabilities before negotiation; once only. */
@@ -133,20 +155,20 @@ static void test_negotiation(void)
     g_autofree char *greeting = qmp_read_line(vm.qmp);
     g_assert_nonnull(strstr(greeting, "\"QMP\""));
     g_autofree char *early = qmp_cmd(vm.qmp, "{\"execute\": \"query-status\"}");
-    g_assert_cmpstr(early, ==, "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":"
+    g_assert_cmpstr(early, ==, "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": "
                     "\"Expecting capabilities negotiation with 'qmp_capabilities'\"}}");
     g_autofree char *ok = qmp_cmd(vm.qmp, "{\"execute\": \"qmp_capabilities\", \"id\": 7}");
-    g_assert_cmpstr(ok, ==, "{\"return\":{},\"id\":7}");
+    g_assert_cmpstr(ok, ==, "{\"return\": {}, \"id\": 7}");
     g_autofree char *again = qmp_cmd(vm.qmp, "{\"execute\": \"qmp_capabilities\"}");
     g_assert_nonnull(strstr(again, "Capabilities negotiation is already complete"));
     g_autofree char *unknown = qmp_cmd(vm.qmp, "{\"execute\": \"no-such-command\"}");
-    g_assert_cmpstr(unknown, ==, "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":"
+    g_assert_cmpstr(unknown, ==, "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": "
                     "\"The command no-such-command has not been found\"}}");
     g_autofree char *garbage = qmp_cmd(vm.qmp, "{\"execute\": }\n");
     g_assert_nonnull(strstr(garbage, "\"GenericError\""));
     g_autofree char *still = qmp_cmd(vm.qmp, "{\"execute\": \"query-status\", \"id\": \"x\"}");
-    g_assert_cmpstr(still, ==, "{\"return\":{\"status\":\"prelaunch\",\"singlestep\":false,"
-                    "\"running\":false},\"id\":\"x\"}");
+    g_assert_cmpstr(still, ==, "{\"return\": {\"status\": \"prelaunch\", \"singlestep\": false, "
+                    "\"running\": false}, \"id\": \"x\"}");
     vm_free(&vm);
 }
 
@@ -158,7 +180,7 @@ static void test_run_state(void)
     vm_start(&vm, extra);
     negotiate(&vm);
     g_autofree char *cont = qmp_cmd(vm.qmp, "{\"execute\": \"cont\"}");
-    g_assert_cmpstr(cont, ==, "{\"return\":{}}");
+    g_assert_cmpstr(cont, ==, "{\"return\": {}}");
     g_assert_cmpint(vm_wait(&vm), ==, 33);
     vm_free(&vm);
 }
@@ -172,16 +194,14 @@ static void test_stop_cont_quit(void)
     negotiate(&vm);
     /* stop in prelaunch changes nothing, as in QEMU */
     g_autofree char *s0 = qmp_cmd(vm.qmp, "{\"execute\": \"stop\"}");
-    g_assert_cmpstr(s0, ==, "{\"return\":{}}");
+    g_assert_cmpstr(s0, ==, "{\"return\": {}}");
     g_autofree char *st = qmp_cmd(vm.qmp, "{\"execute\": \"query-status\"}");
     g_assert_nonnull(strstr(st, "\"prelaunch\""));
     qmp_send(vm.qmp, "{\"execute\": \"quit\"}");
-    g_autofree char *r = qmp_read_line(vm.qmp);
-    g_assert_cmpstr(r, ==, "{\"return\":{}}");
-    g_autofree char *ev = qmp_wait_event(vm.qmp, "SHUTDOWN");
-    g_assert_nonnull(ev);
-    g_assert_nonnull(strstr(ev, "\"data\":{\"guest\":false,\"reason\":\"host-qmp-quit\"}"));
-    g_assert_nonnull(strstr(ev, "\"timestamp\":{\"seconds\":"));
+    g_autofree char *ev = NULL;
+    read_quit_reply(vm.qmp, &ev);
+    g_assert_nonnull(strstr(ev, "\"data\": {\"guest\": false, \"reason\": \"host-qmp-quit\"}"));
+    g_assert_nonnull(strstr(ev, "\"timestamp\": {\"seconds\": "));
     g_assert_cmpint(vm_wait(&vm), ==, 0);
     vm_free(&vm);
 }
@@ -195,9 +215,9 @@ static void test_reset(void)
     negotiate(&vm);
     qmp_send(vm.qmp, "{\"execute\": \"system_reset\"}");
     g_autofree char *ev = qmp_wait_event(vm.qmp, "RESET");
-    g_assert_nonnull(strstr(ev, "\"reason\":\"host-qmp-system-reset\""));
+    g_assert_nonnull(strstr(ev, "\"reason\": \"host-qmp-system-reset\""));
     g_autofree char *r = qmp_read_line(vm.qmp);
-    g_assert_cmpstr(r, ==, "{\"return\":{}}");
+    g_assert_cmpstr(r, ==, "{\"return\": {}}");
     vm_free(&vm);
 }
 
@@ -210,7 +230,7 @@ static void test_sigterm(void)
     negotiate(&vm);
     g_subprocess_send_signal(vm.proc, SIGTERM);
     g_autofree char *ev = qmp_wait_event(vm.qmp, "SHUTDOWN");
-    g_assert_nonnull(strstr(ev, "\"reason\":\"host-signal\""));
+    g_assert_nonnull(strstr(ev, "\"reason\": \"host-signal\""));
     g_autofree char *err = vm_stderr_until(&vm, "\n");
     g_assert_cmpstr(err, ==, "tern: terminating on signal 15\n");
     g_assert_cmpint(vm_wait(&vm), ==, 0);
@@ -247,10 +267,9 @@ static void test_daemonize(void)
     g_assert_nonnull(strstr(greeting, "\"QMP\""));
     g_autofree char *r = qmp_cmd(c, "{\"execute\": \"qmp_capabilities\"}");
     qmp_send(c, "{\"execute\": \"quit\"}");
-    g_autofree char *bye = qmp_read_line(c);
-    g_assert_cmpstr(bye, ==, "{\"return\":{}}");
+    g_autofree char *ev = NULL;
+    read_quit_reply(c, &ev);
     /* The daemon removes its pidfile on the way out. */
-    g_autofree char *ev = qmp_wait_event(c, "SHUTDOWN");
     g_autofree char *eof = qmp_read_line(c);
     g_assert_null(eof);
     qmp_close(c);
@@ -275,10 +294,10 @@ static void test_internal_error(void)
     g_autofree char *stop = qmp_wait_event(vm.qmp, "STOP");
     g_assert_nonnull(stop);
     g_autofree char *st = qmp_cmd(vm.qmp, "{\"execute\": \"query-status\"}");
-    g_assert_cmpstr(st, ==, "{\"return\":{\"status\":\"internal-error\",\"singlestep\":false,"
-                    "\"running\":false}}");
+    g_assert_cmpstr(st, ==, "{\"return\": {\"status\": \"internal-error\", \"singlestep\": false, "
+                    "\"running\": false}}");
     g_autofree char *cont = qmp_cmd(vm.qmp, "{\"execute\": \"cont\"}");
-    g_assert_cmpstr(cont, ==, "{\"error\":{\"class\":\"GenericError\",\"desc\":"
+    g_assert_cmpstr(cont, ==, "{\"error\": {\"class\": \"GenericError\", \"desc\": "
                     "\"Resetting the Virtual Machine is required\"}}");
     g_autofree char *quit = qmp_cmd(vm.qmp, "{\"execute\": \"quit\"}");
     g_assert_cmpint(vm_wait(&vm), ==, 0);
@@ -294,13 +313,13 @@ static void test_poweroff(void)
     negotiate_and_cont(&vm);
     g_autofree char *ev = qmp_wait_event(vm.qmp, "SHUTDOWN");
     g_assert_nonnull(ev);
-    g_assert_nonnull(strstr(ev, "\"data\":{\"guest\":true,\"reason\":\"guest-shutdown\"}"));
+    g_assert_nonnull(strstr(ev, "\"data\": {\"guest\": true, \"reason\": \"guest-shutdown\"}"));
     g_assert_cmpint(vm_wait(&vm), ==, 0);
     vm_free(&vm);
 }
 
 /* /qmp/no-shutdown: with -no-shutdown the VM stops in "shutdown" instead;
- * system_reset runs the guest again (it powers off again). */
+ * system_reset and cont run the guest again (it powers off again). */
 static void test_no_shutdown(void)
 {
     const char *extra[] = { "-no-shutdown", "-S", NULL };
@@ -312,10 +331,17 @@ static void test_no_shutdown(void)
     g_autofree char *stop = qmp_wait_event(vm.qmp, "STOP");
     g_assert_nonnull(stop);
     g_autofree char *st = qmp_cmd(vm.qmp, "{\"execute\": \"query-status\"}");
-    g_assert_nonnull(strstr(st, "\"status\":\"shutdown\""));
+    g_assert_nonnull(strstr(st, "\"status\": \"shutdown\""));
     qmp_send(vm.qmp, "{\"execute\": \"system_reset\"}");
     g_autofree char *reset = qmp_wait_event(vm.qmp, "RESET");
     g_assert_nonnull(reset);
+    g_autofree char *reset_reply = qmp_read_line(vm.qmp);
+    g_assert_cmpstr(reset_reply, ==, "{\"return\": {}}");
+    /* As in QEMU, a reset out of "shutdown" leaves the VM in prelaunch. */
+    g_autofree char *st2 = qmp_cmd(vm.qmp, "{\"execute\": \"query-status\"}");
+    g_assert_nonnull(strstr(st2, "\"status\": \"prelaunch\""));
+    g_autofree char *cont = qmp_cmd(vm.qmp, "{\"execute\": \"cont\"}");
+    g_assert_cmpstr(cont, ==, "{\"return\": {}}");
     g_autofree char *ev2 = qmp_wait_event(vm.qmp, "SHUTDOWN");
     g_assert_nonnull(ev2);
     g_autofree char *quit = qmp_cmd(vm.qmp, "{\"execute\": \"quit\"}");
@@ -332,7 +358,7 @@ static void test_guest_reset(void)
     vm_start_payload(&vm, "cpl3-loop", extra);
     negotiate_and_cont(&vm);
     g_autofree char *ev = qmp_wait_event(vm.qmp, "SHUTDOWN");
-    g_assert_nonnull(strstr(ev, "\"reason\":\"guest-reset\""));
+    g_assert_nonnull(strstr(ev, "\"reason\": \"guest-reset\""));
     g_assert_cmpint(vm_wait(&vm), ==, 0);
     vm_free(&vm);
 }
@@ -349,7 +375,7 @@ static void test_guest_reboot(void)
     for (int i = 0; i < 3; i++) {
         g_autofree char *ev = qmp_wait_event(vm.qmp, "RESET");
         g_assert_nonnull(ev);
-        g_assert_nonnull(strstr(ev, "\"data\":{\"guest\":true,\"reason\":\"guest-reset\"}"));
+        g_assert_nonnull(strstr(ev, "\"data\": {\"guest\": true, \"reason\": \"guest-reset\"}"));
     }
     g_autofree char *quit = qmp_cmd(vm.qmp, "{\"execute\": \"quit\"}");
     g_assert_cmpint(vm_wait(&vm), ==, 0);
