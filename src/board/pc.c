@@ -222,7 +222,6 @@ static bool create_board_devices(Machine *m, GError **errp)
 static bool load_boot_image(Machine *m, GError **errp)
 {
     MachineConfig *cfg = m->cfg;
-    boot_image_init(&m->boot);
     if (!cfg->kernel) {
         if (cfg->initrd) {
             g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "-initrd cannot be used without -kernel");

@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "tern-monitor"
 #include "monitor/qmp-schema.h"
 #include "monitor/json-reader.h"
+#include "monitor/qmp-dispatch.h"
 #include "util/error.h"
 
 #include <string.h>
@@ -889,5 +890,5 @@ JsonNode *qmp_schema_introspect(QmpSchema *s)
     }
     g_ptr_array_unref(in.order);
     g_hash_table_unref(in.builtins_used);
-    return json_node_init_array(json_node_alloc(), out);
+    return qmp_return_array(out);
 }

@@ -3,6 +3,7 @@
  * small, and a derived tree cannot disagree with the devices it shows.
  * Names, property types and error texts follow QEMU 7.2. */
 #include "monitor/qom.h"
+#include "monitor/qmp-dispatch.h"
 #include "board/pc.h"
 #include "util/error.h"
 
@@ -273,7 +274,7 @@ static JsonNode *machine_memory_value(Machine *m)
     JsonObject *o = json_object_new();
     /* What was allocated: -M none has no RAM, as in QEMU. */
     json_object_set_int_member(o, "size", (gint64)m->ram.size);
-    return json_node_init_object(json_node_alloc(), o);
+    return qmp_return_object(o);
 }
 
 static JsonNode *machine_smp_value(Machine *m)
@@ -287,7 +288,7 @@ static JsonNode *machine_smp_value(Machine *m)
     json_object_set_int_member(o, "dies", cfg->dies);
     json_object_set_int_member(o, "sockets", cfg->sockets);
     json_object_set_int_member(o, "clusters", 1);
-    return json_node_init_object(json_node_alloc(), o);
+    return qmp_return_object(o);
 }
 
 static DeviceState *find_board_device(Machine *m, const char *type)
@@ -382,7 +383,7 @@ static JsonNode *socket_addr_value(const char *filename)
         json_object_set_string_member(o, "str", spec + 3);
         json_object_set_string_member(o, "type", "fd");
     }
-    return json_node_init_object(json_node_alloc(), o);
+    return qmp_return_object(o);
 }
 
 /* A listening socket reports where it actually listens, as QEMU does:
@@ -409,7 +410,7 @@ static JsonNode *listen_addr_value(int fd)
         json_object_unref(o);
         return NULL;
     }
-    return json_node_init_object(json_node_alloc(), o);
+    return qmp_return_object(o);
 }
 
 static QomNode *chardev_node(Chardev *chr)
@@ -580,7 +581,7 @@ JsonNode *qom_list(Machine *m, const char *path, GError **errp)
         QomProp *p = g_ptr_array_index(n->props, i);
         json_array_add_object_element(a, prop_info(p->name, p->type, NULL, NULL));
     }
-    return json_node_init_array(json_node_alloc(), a);
+    return qmp_return_array(a);
 }
 
 JsonNode *qom_get(Machine *m, const char *path, const char *property, GError **errp)
@@ -804,7 +805,7 @@ JsonNode *qom_list_types(Machine *m, const char *implements, bool abstract)
         }
         json_array_add_object_element(a, o);
     }
-    return json_node_init_array(json_node_alloc(), a);
+    return qmp_return_array(a);
 }
 
 static void add_info(JsonArray *a, const char *name, const char *type, const char *desc,
@@ -890,7 +891,7 @@ JsonNode *qom_list_properties(Machine *m, const char *type_name, GError **errp)
         add_info(a, "addr", "SocketAddress", NULL, NULL);
         break;
     }
-    return json_node_init_array(json_node_alloc(), a);
+    return qmp_return_array(a);
 }
 
 JsonNode *qom_device_list_properties(Machine *m, const char *type_name, GError **errp)
@@ -915,5 +916,5 @@ JsonNode *qom_device_list_properties(Machine *m, const char *type_name, GError *
     } else {
         add_cpu_props(a, true);
     }
-    return json_node_init_array(json_node_alloc(), a);
+    return qmp_return_array(a);
 }
