@@ -53,3 +53,8 @@ JsonNode *qom_list_types(Machine *m, const char *implements, bool abstract);
 /* [ObjectPropertyInfo] for a type name, or NULL with errp set. */
 JsonNode *qom_list_properties(Machine *m, const char *type_name, GError **errp);
 JsonNode *qom_device_list_properties(Machine *m, const char *type_name, GError **errp);
+
+/* One ObjectPropertyInfo entry (qom-list and the *-list-properties
+ * commands), keys in QEMU's order; takes default_value. */
+JsonObject *qom_prop_info(const char *name, const char *type, const char *desc,
+                          JsonNode *default_value);
