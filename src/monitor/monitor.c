@@ -12,7 +12,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "tern-config.h"
 
 /* Above this much unsent output the monitor stops reading commands
  * until the client catches up (QEMU does the same), so a client that
@@ -77,17 +76,10 @@ static void monitor_send(Monitor *mon, JsonNode *node)
 
 static void send_greeting(Monitor *mon)
 {
-    JsonObject *qemu = json_object_new();
-    json_object_set_int_member(qemu, "micro", 0);
-    json_object_set_int_member(qemu, "minor", 2);
-    json_object_set_int_member(qemu, "major", 7);
-    JsonObject *version = json_object_new();
-    json_object_set_object_member(version, "qemu", qemu);
-    json_object_set_string_member(version, "package", "tern-" TERN_VERSION);
     JsonArray *caps = json_array_new();
     json_array_add_string_element(caps, "oob");
     JsonObject *qmp = json_object_new();
-    json_object_set_object_member(qmp, "version", version);
+    json_object_set_object_member(qmp, "version", qmp_version_info());
     json_object_set_array_member(qmp, "capabilities", caps);
     JsonObject *o = json_object_new();
     json_object_set_object_member(o, "QMP", qmp);

@@ -20,7 +20,8 @@ static JsonNode *qmp_qmp_capabilities(QmpContext *ctx, JsonObject *args, GError 
     return qmp_return_empty();
 }
 
-static JsonNode *qmp_query_version(QmpContext *ctx, JsonObject *args, GError **errp)
+/* Tern answers as the QEMU version whose interface it implements. */
+JsonObject *qmp_version_info(void)
 {
     JsonObject *q = json_object_new();
     json_object_set_int_member(q, "micro", 0);
@@ -29,7 +30,12 @@ static JsonNode *qmp_query_version(QmpContext *ctx, JsonObject *args, GError **e
     JsonObject *o = json_object_new();
     json_object_set_object_member(o, "qemu", q);
     json_object_set_string_member(o, "package", "tern-" TERN_VERSION);
-    return qmp_return_object(o);
+    return o;
+}
+
+static JsonNode *qmp_query_version(QmpContext *ctx, JsonObject *args, GError **errp)
+{
+    return qmp_return_object(qmp_version_info());
 }
 
 static JsonNode *qmp_query_commands(QmpContext *ctx, JsonObject *args, GError **errp)

@@ -50,3 +50,6 @@ JsonNode *qmp_return_empty(void);
 JsonNode *qmp_return_object(JsonObject *o);   /* takes the reference */
 JsonNode *qmp_return_array(JsonArray *a);     /* takes the reference */
 JsonNode *qmp_return_string(const char *s);
+
+/* VersionInfo, as query-version and the greeting report it. */
+JsonObject *qmp_version_info(void);
