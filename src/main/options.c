@@ -369,7 +369,7 @@ static bool opt_serial(MachineConfig *cfg, const char *arg, GError **errp)
     return true;
 }
 
-static bool opt_qmp(MachineConfig *cfg, const char *arg, GError **errp)
+static bool add_qmp(MachineConfig *cfg, const char *arg, bool pretty, GError **errp)
 {
     g_autofree char *id = g_strdup_printf("compat_monitor%u", cfg->monitors->len);
     g_autofree char *chr_id = NULL;
@@ -379,9 +379,20 @@ static bool opt_qmp(MachineConfig *cfg, const char *arg, GError **errp)
     if (!chr_id) {
         return true;
     }
-    g_autofree char *mon = g_strdup_printf("chardev=%s,mode=control", chr_id);
+    g_autofree char *mon = g_strdup_printf("chardev=%s,mode=control,pretty=%s", chr_id,
+                                           pretty ? "on" : "off");
     g_ptr_array_add(cfg->monitors, opts_parse(mon, NULL, NULL));
     return true;
+}
+
+static bool opt_qmp(MachineConfig *cfg, const char *arg, GError **errp)
+{
+    return add_qmp(cfg, arg, false, errp);
+}
+
+static bool opt_qmp_pretty(MachineConfig *cfg, const char *arg, GError **errp)
+{
+    return add_qmp(cfg, arg, true, errp);
 }
 
 static bool opt_mon(MachineConfig *cfg, const char *arg, GError **errp)
@@ -593,6 +604,7 @@ static const OptionDef options[] = {
     { "serial", true, opt_serial, "stdio|null|file:P|pty|unix:P|tcp:H:P|chardev:ID|mon:stdio|none" },
     { "chardev", true, opt_chardev, "stdio|null|file|pty|socket,id=ID[,...]" },
     { "qmp", true, opt_qmp, "QMP monitor on a chardev spec (unix:P,server=on,wait=off)" },
+    { "qmp-pretty", true, opt_qmp_pretty, "as -qmp, with pretty-printed JSON" },
     { "mon", true, opt_mon, "[chardev=]ID,mode=control[,pretty=on]" },
     { "monitor", true, opt_monitor, "none" },
     { "nographic", false, opt_nographic, "no display; serial on stdio" },

@@ -592,6 +592,7 @@ static void test_qmp(void)
     TernOpts *mon = g_ptr_array_index(cfg->monitors, 0);
     g_assert_cmpstr(opts_get(mon, "chardev"), ==, "compat_monitor0");
     g_assert_cmpstr(opts_get(mon, "mode"), ==, "control");
+    g_assert_cmpstr(opts_get(mon, "pretty"), ==, "off");
     /* -qmp does not make a serial port. */
     g_assert_cmpuint(cfg->serials->len, ==, 0);
 }
@@ -605,6 +606,13 @@ static void test_qmp_two(void)
     g_assert_cmpstr(opts_get(g_ptr_array_index(cfg->monitors, 1), "chardev"), ==,
                     "compat_monitor1");
     g_assert_cmpstr(opts_get(chardev_by_id(cfg, "compat_monitor1"), "port"), ==, "4445");
+}
+
+static void test_qmp_pretty(void)
+{
+    g_autoptr(MachineConfig) cfg = parse_ok("-qmp-pretty", "stdio", NULL);
+    g_assert_cmpuint(cfg->monitors->len, ==, 1);
+    g_assert_cmpstr(opts_get(g_ptr_array_index(cfg->monitors, 0), "pretty"), ==, "on");
 }
 
 static void test_qmp_bad(void)
@@ -939,6 +947,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cmdline/chardev/backend-options", test_chardev_backend_options);
     g_test_add_func("/cmdline/qmp/unix", test_qmp);
     g_test_add_func("/cmdline/qmp/two", test_qmp_two);
+    g_test_add_func("/cmdline/qmp/pretty", test_qmp_pretty);
     g_test_add_func("/cmdline/qmp/bad", test_qmp_bad);
     g_test_add_func("/cmdline/mon/ok", test_mon);
     g_test_add_func("/cmdline/mon/errors", test_mon_errors);
