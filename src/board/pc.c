@@ -253,6 +253,29 @@ static bool load_boot_image(Machine *m, GError **errp)
            boot_image_add(&m->boot, &m->ram, MPTABLE_ADDR, mp->data, mp->len, "MP table", errp);
 }
 
+/* At reset an x86 CPU holds its signature (CPUID leaf 1 EAX) in EDX, as
+ * QEMU's info registers shows; KVM leaves 0x600 there. */
+static bool set_reset_signature(int fd, const struct kvm_cpuid2 *c, GError **errp)
+{
+    uint32_t signature = 0;
+    for (uint32_t i = 0; i < c->nent; i++) {
+        if (c->entries[i].function == 1) {
+            signature = c->entries[i].eax;
+        }
+    }
+    struct kvm_regs regs;
+    if (ioctl(fd, KVM_GET_REGS, &regs) < 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "KVM_GET_REGS: %s", g_strerror(errno));
+        return false;
+    }
+    regs.rdx = signature;
+    if (ioctl(fd, KVM_SET_REGS, &regs) < 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "KVM_SET_REGS: %s", g_strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 static bool create_vcpus(Machine *m, GError **errp)
 {
     MachineConfig *cfg = m->cfg;
@@ -279,7 +302,7 @@ static bool create_vcpus(Machine *m, GError **errp)
                         g_strerror(errno));
             return false;
         }
-        if (!boot_cpu_setup_common(fd, errp)) {
+        if (!set_reset_signature(fd, c, errp) || !boot_cpu_setup_common(fd, errp)) {
             return false;
         }
     }
