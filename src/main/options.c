@@ -461,6 +461,49 @@ FLAG_OPTION(opt_daemonize, daemonize)
 FLAG_OPTION(opt_no_reboot, no_reboot)
 FLAG_OPTION(opt_no_shutdown, no_shutdown)
 
+/* Picks value from a NULL-terminated list of literals (kept, not copied). */
+static bool action_value(TernOpts *o, const char *key, const char *const *values,
+                         const char **out, GError **errp)
+{
+    const char *v = opts_get(o, key);
+    if (!v) {
+        return true;
+    }
+    for (const char *const *x = values; *x; x++) {
+        if (!strcmp(v, *x)) {
+            *out = *x;
+            return true;
+        }
+    }
+    return fail(errp, "Parameter '%s' does not accept value '%s'", key, v);
+}
+
+/* -action: what guest events do, as QMP set-action. */
+static bool opt_action(MachineConfig *cfg, const char *arg, GError **errp)
+{
+    static const char *const reboot[] = { "reset", "shutdown", NULL };
+    static const char *const shutdown[] = { "poweroff", "pause", NULL };
+    static const char *const panic[] = { "pause", "shutdown", "exit-failure", "none", NULL };
+    static const char *const watchdog[] = { "reset", "shutdown", "poweroff", "pause",
+                                            "debug", "none", "inject-nmi", NULL };
+    g_autoptr(TernOpts) o = opts_parse(arg, NULL, errp);
+    const char *r = NULL, *sd = NULL;
+    if (!o || !action_value(o, "reboot", reboot, &r, errp) ||
+        !action_value(o, "shutdown", shutdown, &sd, errp) ||
+        !action_value(o, "panic", panic, &cfg->panic_action, errp) ||
+        !action_value(o, "watchdog", watchdog, &cfg->watchdog_action, errp) ||
+        !opts_check_all_used(o, errp)) {
+        return false;
+    }
+    if (r) {
+        cfg->no_reboot = !strcmp(r, "shutdown");
+    }
+    if (sd) {
+        cfg->no_shutdown = !strcmp(sd, "pause");
+    }
+    return true;
+}
+
 static bool opt_ignore(MachineConfig *cfg, const char *arg, GError **errp)
 {
     return true;
@@ -621,6 +664,9 @@ static const OptionDef options[] = {
     { "pidfile", true, opt_pidfile, "write the PID to a file" },
     { "no-reboot", false, opt_no_reboot, "exit instead of rebooting" },
     { "no-shutdown", false, opt_no_shutdown, "stop instead of exiting on guest shutdown" },
+    { "action", true, opt_action,
+      "reboot=reset|shutdown,shutdown=poweroff|pause,panic=pause|shutdown|exit-failure|none,"
+      "watchdog=..." },
     { "D", true, opt_logfile, "log to a file" },
     { "d", true, opt_debug, "guest_errors,unimp" },
     { "msg", true, opt_msg, "timestamp=on|off" },

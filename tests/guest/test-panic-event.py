@@ -3,7 +3,8 @@
 QMP reports the panic with each panic action (set-action), as QEMU does:
 pause -> GUEST_PANICKED(pause), STOP, status guest-panicked, cont refused;
 shutdown (default) -> GUEST_PANICKED(poweroff), SHUTDOWN(guest-panic), exit 0;
-none -> GUEST_PANICKED(run), the guest goes on to isa-debug-exit."""
+none -> GUEST_PANICKED(run), the guest goes on to isa-debug-exit;
+-action panic=exit-failure -> GUEST_PANICKED(poweroff), exit status 1."""
 import json
 import os
 import select
@@ -111,8 +112,15 @@ def test_none():
     assert vm.close() == 33   # the payload ran on to isa-debug-exit(EXIT_OK)
 
 
+def test_exit_failure():
+    vm = start('-action', 'panic=exit-failure')
+    assert vm.cmd('cont') == {}
+    assert vm.wait_event('GUEST_PANICKED')['data'] == {'action': 'poweroff'}
+    assert vm.close() == 1
+
+
 def main():
-    tests = [test_pause, test_shutdown_default, test_none]
+    tests = [test_pause, test_shutdown_default, test_none, test_exit_failure]
     print(f'1..{len(tests)}')
     failed = 0
     for i, t in enumerate(tests, 1):

@@ -615,6 +615,22 @@ static void test_qmp_pretty(void)
     g_assert_cmpstr(opts_get(g_ptr_array_index(cfg->monitors, 0), "pretty"), ==, "on");
 }
 
+/* /cmdline/action: QEMU's -action, the command-line form of set-action. */
+static void test_action(void)
+{
+    g_autoptr(MachineConfig) cfg = parse_ok("-action", "panic=pause,reboot=shutdown",
+                                            "-action", "shutdown=pause,watchdog=none", NULL);
+    g_assert_cmpstr(cfg->panic_action, ==, "pause");
+    g_assert_cmpstr(cfg->watchdog_action, ==, "none");
+    g_assert_true(cfg->no_reboot && cfg->no_shutdown);
+    g_autoptr(MachineConfig) def = parse_ok(NULL, NULL);
+    g_assert_cmpstr(def->panic_action, ==, "shutdown");
+    g_autofree char *bad = parse_err("-action", "panic=bogus", NULL);
+    g_assert_cmpstr(bad, ==, "-action panic=bogus: Parameter 'panic' does not accept value 'bogus'");
+    g_autofree char *unknown = parse_err("-action", "foo=bar", NULL);
+    g_assert_cmpstr(unknown, ==, "-action foo=bar: Invalid parameter 'foo'");
+}
+
 static void test_qmp_bad(void)
 {
     g_autofree char *msg = parse_err("-qmp", "bogus:", NULL);
@@ -948,6 +964,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cmdline/qmp/unix", test_qmp);
     g_test_add_func("/cmdline/qmp/two", test_qmp_two);
     g_test_add_func("/cmdline/qmp/pretty", test_qmp_pretty);
+    g_test_add_func("/cmdline/action", test_action);
     g_test_add_func("/cmdline/qmp/bad", test_qmp_bad);
     g_test_add_func("/cmdline/mon/ok", test_mon);
     g_test_add_func("/cmdline/mon/errors", test_mon_errors);
