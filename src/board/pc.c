@@ -320,6 +320,7 @@ Machine *machine_new(MachineConfig *cfg, GError **errp)
     m->ctx = g_main_context_ref(g_main_context_default());
     m->state = RUN_STATE_PRELAUNCH;
     tern_clock_init(&m->clock);
+    tern_timer_list_init(&m->timers, &m->clock);
     m->pio = address_space_new("I/O");
     m->mmio = address_space_new("memory");
     m->devices = g_ptr_array_new();
@@ -414,6 +415,7 @@ void machine_free(Machine *m)
     g_ptr_array_unref(m->devices);
     g_ptr_array_unref(m->chardevs);
     g_array_unref(m->observers);
+    tern_timer_list_destroy(&m->timers);
     address_space_free(m->pio);
     address_space_free(m->mmio);
     boot_image_clear(&m->boot);
@@ -622,6 +624,19 @@ static void process_requests(Machine *m)
     }
 }
 
+/* Sleeps no longer than the next device timer, while virtual time runs
+ * (qtest moves the clock itself; a stopped VM's clock stands still). */
+static gint timer_poll_timeout(Machine *m, gint timeout)
+{
+    int64_t deadline = tern_timer_list_deadline(&m->timers);
+    if (deadline < 0 || m->clock.manual || m->clock.stopped_at >= 0) {
+        return timeout;
+    }
+    int64_t left = deadline - tern_clock_virtual_ns(&m->clock);
+    gint ms = left <= 0 ? 0 : (gint)MIN((left + 999999) / 1000000, G_MAXINT);
+    return timeout < 0 ? ms : MIN(timeout, ms);
+}
+
 int machine_run_loop(Machine *m)
 {
     GMainContext *ctx = m->ctx;
@@ -641,12 +656,16 @@ int machine_run_loop(Machine *m)
             nfds = n;
             fds = g_renew(GPollFD, fds, nfds);
         }
+        timeout = timer_poll_timeout(m, timeout);
         /* The machine lock is free while we sleep, so vCPUs can take it. */
         g_mutex_unlock(&m->lock);
         g_poll(fds, n, timeout);
         g_mutex_lock(&m->lock);
         if (g_main_context_check(ctx, prio, fds, n)) {
             g_main_context_dispatch(ctx);
+        }
+        if (!m->clock.manual) {
+            tern_timer_list_run(&m->timers, tern_clock_virtual_ns(&m->clock));
         }
     }
     g_mutex_unlock(&m->lock);

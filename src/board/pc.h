@@ -19,6 +19,7 @@
 #include "main/config.h"
 #include "main/runstate.h"
 #include "util/clock.h"
+#include "util/timer.h"
 
 #define PC_PCI_HOLE_START 0xe0000000ULL   /* below-4G RAM ends here at most */
 #define PC_ISA_IRQS 16
@@ -53,6 +54,7 @@ struct Machine {
     int pending_panic;
 
     TernClock clock;
+    TernTimerList timers;       /* device timers on the virtual clock */
     KvmVm kvm;
     bool has_kvm;
     GuestRam ram;
