@@ -7,8 +7,12 @@
     X(i8042_info)            \
     X(port92_info)           \
     X(mc146818rtc_info)      \
+    X(i440fx_info)           \
+    X(piix3_info)            \
+    X(piix3_ide_info)        \
     X(piix4_pm_info)         \
-    X(isa_pvpanic_info)
+    X(isa_pvpanic_info)      \
+    X(fw_cfg_io_info)
 
 #define DECLARE(info) extern const DeviceInfo info;
 TERN_DEVICE_TYPES(DECLARE)

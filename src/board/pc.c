@@ -79,10 +79,26 @@ static bool read_mem_hook(void *opaque, uint64_t gpa, void *buf, unsigned len)
     return guest_ram_read(&m->ram, gpa, buf, len);
 }
 
-static void kvm_irq_handler(void *opaque, int n, int level)
+/* The GSI router behind every ISA line (see Machine.gsi_levels). */
+void machine_set_gsi(Machine *m, unsigned gsi, int level)
 {
-    Machine *m = opaque;
-    kvm_vm_set_irq(&m->kvm, n, level);
+    g_assert(gsi < PC_GSI_PINS);
+    if (level) {
+        m->gsi_levels |= 1u << gsi;
+    } else {
+        m->gsi_levels &= ~(1u << gsi);
+    }
+    if (m->gsi_observer) {
+        m->gsi_observer(m->gsi_observer_opaque, gsi, level);
+    }
+    if (m->has_kvm) {
+        kvm_vm_set_irq(&m->kvm, gsi, level);
+    }
+}
+
+static void isa_irq_handler(void *opaque, int n, int level)
+{
+    machine_set_gsi(opaque, n, level);
 }
 
 /* ---- services for devices ---- */
@@ -190,6 +206,11 @@ static void mux_quit(void *opaque)
 
 static bool create_board_devices(Machine *m, GError **errp)
 {
+    /* The PCI host bridge and ISA bridge first, as QEMU creates them. */
+    if (!device_create_simple(m, "i440FX", errp, NULL) ||
+        !device_create_simple(m, "PIIX3", errp, NULL)) {
+        return false;
+    }
     for (guint i = 0; i < m->cfg->serials->len; i++) {
         const char *chr = g_ptr_array_index(m->cfg->serials, i);
         if (!*chr) {
@@ -216,7 +237,9 @@ static bool create_board_devices(Machine *m, GError **errp)
     return device_create_simple(m, "i8042", errp, NULL) &&
            device_create_simple(m, "port92", errp, NULL) &&
            device_create_simple(m, "mc146818rtc", errp, NULL) &&
-           device_create_simple(m, "PIIX4_PM", errp, NULL);
+           device_create_simple(m, "piix3-ide", errp, NULL) &&
+           device_create_simple(m, "PIIX4_PM", errp, NULL) &&
+           device_create_simple(m, "fw_cfg_io", errp, NULL);
 }
 
 static bool load_boot_image(Machine *m, GError **errp)
@@ -320,6 +343,9 @@ Machine *machine_new(MachineConfig *cfg, GError **errp)
     m->ctx = g_main_context_ref(g_main_context_default());
     m->state = RUN_STATE_PRELAUNCH;
     tern_clock_init(&m->clock);
+    if (cfg->accel == ACCEL_QTEST) {
+        tern_clock_set_manual(&m->clock);   /* time is the test's: 0 until clock_step */
+    }
     tern_timer_list_init(&m->timers, &m->clock);
     m->pio = address_space_new("I/O");
     m->mmio = address_space_new("memory");
@@ -348,20 +374,28 @@ Machine *machine_new(MachineConfig *cfg, GError **errp)
         return m;
     }
 
-    if (!kvm_vm_init(&m->kvm, g_getenv("TERN_KVM_DEVICE"), errp)) {
-        g_prefix_error(errp, "-accel kvm: ");
-        goto fail;
-    }
-    m->has_kvm = true;
     /* Like QEMU's i440FX: with 3.5 GiB or more, RAM below 4 GiB stops at
-     * 3 GiB (gigabyte alignment) and the rest moves above 4 GiB. Slots go in
-     * before the irqchip: adding a slot to a VM that already has one costs
-     * milliseconds on some hosts (measured 5-6 ms vs 0.2 ms here). */
+     * 3 GiB (gigabyte alignment) and the rest moves above 4 GiB. */
     uint64_t below = cfg->ram_size >= PC_PCI_HOLE_START ? 0xc0000000ULL : cfg->ram_size;
-    if (!guest_ram_init(&m->ram, cfg->ram_size, below, errp) ||
-        !guest_ram_register(&m->ram, &m->kvm, errp) ||
-        !kvm_vm_create_irqchip(&m->kvm, errp)) {
-        goto fail;
+    if (cfg->accel == ACCEL_QTEST) {
+        /* No KVM at all: the test drives devices, RAM and time. */
+        if (!guest_ram_init(&m->ram, cfg->ram_size, below, errp)) {
+            goto fail;
+        }
+    } else {
+        if (!kvm_vm_init(&m->kvm, g_getenv("TERN_KVM_DEVICE"), errp)) {
+            g_prefix_error(errp, "-accel kvm: ");
+            goto fail;
+        }
+        m->has_kvm = true;
+        /* Slots go in before the irqchip: adding a slot to a VM that
+         * already has one costs milliseconds on some hosts (measured 5-6 ms
+         * vs 0.2 ms here). */
+        if (!guest_ram_init(&m->ram, cfg->ram_size, below, errp) ||
+            !guest_ram_register(&m->ram, &m->kvm, errp) ||
+            !kvm_vm_create_irqchip(&m->kvm, errp)) {
+            goto fail;
+        }
     }
     if (cfg->mem_lock && mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "-overcommit mem-lock=on: mlockall: %s",
@@ -369,7 +403,7 @@ Machine *machine_new(MachineConfig *cfg, GError **errp)
         goto fail;
     }
     for (unsigned i = 0; i < PC_ISA_IRQS; i++) {
-        m->isa_irq[i] = (TernIrq){ kvm_irq_handler, m, i };
+        m->isa_irq[i] = (TernIrq){ isa_irq_handler, m, i };
     }
     if (!create_board_devices(m, errp)) {
         goto fail;
@@ -384,9 +418,11 @@ Machine *machine_new(MachineConfig *cfg, GError **errp)
     if (!load_boot_image(m, errp)) {
         goto fail;
     }
-    m->irqchip_reset = kvm_irqchip_save(&m->kvm);
-    if (!create_vcpus(m, errp)) {
-        goto fail;
+    if (m->has_kvm) {
+        m->irqchip_reset = kvm_irqchip_save(&m->kvm);
+        if (!create_vcpus(m, errp)) {
+            goto fail;
+        }
     }
     g_mutex_unlock(&m->lock);
     return m;
@@ -629,6 +665,9 @@ static void process_requests(Machine *m)
 static gint timer_poll_timeout(Machine *m, gint timeout)
 {
     int64_t deadline = tern_timer_list_deadline(&m->timers);
+    if (m->clock.manual && deadline >= 0 && deadline <= tern_clock_virtual_ns(&m->clock)) {
+        return 0;   /* armed in the past: runs now, as QEMU's main loop does */
+    }
     if (deadline < 0 || m->clock.manual || m->clock.stopped_at >= 0) {
         return timeout;
     }
@@ -664,9 +703,8 @@ int machine_run_loop(Machine *m)
         if (g_main_context_check(ctx, prio, fds, n)) {
             g_main_context_dispatch(ctx);
         }
-        if (!m->clock.manual) {
-            tern_timer_list_run(&m->timers, tern_clock_virtual_ns(&m->clock));
-        }
+        /* A manual clock stands still here; due timers still run. */
+        tern_timer_list_run(&m->timers, tern_clock_virtual_ns(&m->clock));
     }
     g_mutex_unlock(&m->lock);
     g_free(fds);

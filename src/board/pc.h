@@ -23,6 +23,7 @@
 
 #define PC_PCI_HOLE_START 0xe0000000ULL   /* below-4G RAM ends here at most */
 #define PC_ISA_IRQS 16
+#define PC_GSI_PINS 24    /* IOAPIC inputs; ISA IRQ n is GSI n */
 
 typedef struct Machine Machine;
 
@@ -65,6 +66,12 @@ struct Machine {
     AddressSpace *pio;
     AddressSpace *mmio;
     TernIrq isa_irq[PC_ISA_IRQS];
+    /* The GSI router: every level change on an IOAPIC input lands here,
+     * is recorded, shown to the observer (qtest's irq_intercept_in) and,
+     * with KVM, passed to the in-kernel irqchip. */
+    uint32_t gsi_levels;        /* one bit per GSI */
+    void (*gsi_observer)(void *opaque, unsigned gsi, int level);
+    void *gsi_observer_opaque;
     GPtrArray *devices;         /* DeviceState, in creation order */
     GPtrArray *chardevs;        /* Chardev */
     BootImage boot;
@@ -110,6 +117,8 @@ bool machine_map_pio(Machine *m, const char *name, uint64_t base, uint64_t size,
 bool machine_map_mmio(Machine *m, const char *name, uint64_t base, uint64_t size,
                       const TernRegionOps *ops, void *opaque, GError **errp);
 const TernIrq *machine_isa_irq(Machine *m, unsigned n);
+/* Drives IOAPIC input gsi (< PC_GSI_PINS) as a device line would. */
+void machine_set_gsi(Machine *m, unsigned gsi, int level);
 Chardev *machine_find_chardev(Machine *m, const char *id);
 void machine_add_device(Machine *m, DeviceState *dev);
 DeviceState *machine_find_device(Machine *m, const char *id);

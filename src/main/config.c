@@ -41,6 +41,8 @@ void machine_config_free(MachineConfig *cfg)
     g_free(cfg->pidfile);
     g_free(cfg->logfile);
     g_free(cfg->boot_order);
+    g_free(cfg->qtest_chardev);
+    g_free(cfg->qtest_log);
     g_free(cfg);
 }
 

@@ -38,6 +38,8 @@ typedef struct MachineConfig {
     bool rtc_localtime;
     int64_t rtc_base_epoch;      /* -rtc base=DATE, or -1 */
     char *boot_order;
+    char *qtest_chardev;         /* -qtest: the chardev id serving the protocol */
+    char *qtest_log;             /* -qtest-log FILE|none; NULL: stderr */
 } MachineConfig;
 
 MachineConfig *machine_config_new(void);

@@ -8,6 +8,7 @@
 #include "main/config.h"
 #include "main/daemonize.h"
 #include "monitor/monitor.h"
+#include "qtest/qtest.h"
 
 static void report_error(bool msg_timestamp, const char *msg)
 {
@@ -79,6 +80,16 @@ int main(int argc, char **argv)
         machine_free(m);
         return 1;
     }
+    QTestServer *qtest = NULL;
+    if (cfg->qtest_chardev) {
+        qtest = qtest_server_new(m, cfg->qtest_chardev, cfg->qtest_log, &err);
+        if (!qtest) {
+            report_error(cfg->msg_timestamp, err->message);
+            monitors_free(mons);
+            machine_free(m);
+            return 1;
+        }
+    }
     SignalWatch watches[] = { { m, SIGTERM }, { m, SIGINT }, { m, SIGHUP } };
     for (guint i = 0; i < G_N_ELEMENTS(watches); i++) {
         g_unix_signal_add(watches[i].signo, on_signal, &watches[i]);
@@ -93,6 +104,7 @@ int main(int argc, char **argv)
         unlink(cfg->pidfile);
     }
     monitors_free(mons);
+    qtest_server_free(qtest);
     machine_free(m);
     return rc;
 }

@@ -618,6 +618,26 @@ static bool opt_boot(MachineConfig *cfg, const char *arg, GError **errp)
            opts_check_all_used(o, errp);
 }
 
+/* -qtest unix:PATH|stdio|chardev:ID|...: the qtest protocol on a chardev
+ * named "qtest", as QEMU names it. */
+static bool opt_qtest(MachineConfig *cfg, const char *arg, GError **errp)
+{
+    char *chr_id;
+    if (cfg->qtest_chardev) {
+        return fail(errp, "only one -qtest is supported");
+    }
+    if (!legacy_chardev(cfg, arg, "qtest", &chr_id, errp)) {
+        return false;
+    }
+    if (!chr_id) {
+        return fail(errp, "'none' is not a valid qtest device");
+    }
+    cfg->qtest_chardev = chr_id;
+    return true;
+}
+
+STRING_OPTION(opt_qtest_log, qtest_log)
+
 static bool opt_device(MachineConfig *cfg, const char *arg, GError **errp)
 {
     TernOpts *o = opts_parse(arg, "driver", errp);
@@ -674,6 +694,8 @@ static const OptionDef options[] = {
     { "rtc", true, opt_rtc, "base=utc|localtime|DATE[,clock=,driftfix=]" },
     { "boot", true, opt_boot, "[order=]drives[,menu=,strict=,...]" },
     { "device", true, opt_device, "add a device (isa-debug-exit)" },
+    { "qtest", true, opt_qtest, "serve the qtest protocol (unix:PATH|stdio|chardev:ID)" },
+    { "qtest-log", true, opt_qtest_log, "log the qtest protocol to a file (none: nowhere)" },
     { "version", false, opt_version, "print the version" },
     { "help", false, opt_help, "print this help" },
     { "h", false, opt_help, NULL },

@@ -1,0 +1,375 @@
+/* The PCI core: configuration mechanism #1 and type 0 configuration
+ * spaces. See pci.h for the model; QEMU 7.2 is the oracle for the corner
+ * cases the spec leaves open (noted where they are handled). */
+#define G_LOG_DOMAIN "tern-pci"
+#include "board/pci.h"
+#include "board/pc.h"
+#include "util/error.h"
+
+#define CONFIG_ADDR_PORT 0xcf8
+#define CONFIG_ADDR_HI_PORT 0xcfa   /* 0xcf9 is the PIIX3 reset control */
+#define CONFIG_DATA_PORT 0xcfc
+#define CONFIG_ADDR_ENABLE 0x80000000u
+
+/* The header bits QEMU 7.2 lets a guest write (observed with the qtest
+ * protocol): COMMAND's decode/master/SERR/INTx-disable bits, and the
+ * status error bits, which are write-1-to-clear. */
+#define COMMAND_WMASK (PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | \
+                       PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE)
+#define STATUS_W1CMASK (PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT |      \
+                        PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_REC_MASTER_ABORT | \
+                        PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY)
+
+static uint32_t all_ones(unsigned len)
+{
+    return len >= 4 ? UINT32_MAX : (1u << (len * 8)) - 1;
+}
+
+/* ---- the bus ---- */
+
+void pci_bus_init(PciBus *bus, Machine *m)
+{
+    memset(bus, 0, sizeof(*bus));
+    bus->machine = m;
+}
+
+uint32_t pci_bus_config_read(PciBus *bus, unsigned devfn, unsigned off, unsigned len)
+{
+    PciDevice *d = devfn < 256 ? bus->devices[devfn] : NULL;
+    if (!d || off >= PCI_CONFIG_SPACE_SIZE) {
+        return all_ones(len);
+    }
+    /* An access running past the end returns only the bytes inside it,
+     * the rest reading as zero (QEMU 7.2). */
+    len = MIN(len, PCI_CONFIG_SPACE_SIZE - off);
+    return d->ops && d->ops->config_read ? d->ops->config_read(d, off, len)
+                                         : pci_default_config_read(d, off, len);
+}
+
+void pci_bus_config_write(PciBus *bus, unsigned devfn, unsigned off, uint32_t val,
+                          unsigned len)
+{
+    PciDevice *d = devfn < 256 ? bus->devices[devfn] : NULL;
+    if (!d || off >= PCI_CONFIG_SPACE_SIZE) {
+        return;
+    }
+    len = MIN(len, PCI_CONFIG_SPACE_SIZE - off);
+    g_debug("%02x.%x config[0x%02x] <- 0x%x (%u)", PCI_DEVFN_SLOT(devfn),
+            PCI_DEVFN_FUNC(devfn), off, val, len);
+    if (d->ops && d->ops->config_write) {
+        d->ops->config_write(d, off, val, len);
+    } else {
+        pci_default_config_write(d, off, val, len);
+    }
+}
+
+/* CONFIG_ADDRESS: only a 32-bit write at 0xcf8 latches it (narrower ones
+ * go to other ISA devices on real hardware; QEMU drops them). Reads of
+ * any width anywhere in 0xcf8-0xcfb return its low bytes, as QEMU's. */
+static uint64_t config_addr_read(void *opaque, uint64_t off, unsigned size)
+{
+    PciBus *bus = opaque;
+    (void)off;
+    return bus->config_addr & all_ones(size);
+}
+
+static void config_addr_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    PciBus *bus = opaque;
+    if (off == 0 && size == 4) {
+        bus->config_addr = val;
+    }
+}
+
+static const TernRegionOps config_addr_ops = { .read = config_addr_read,
+                                               .write = config_addr_write };
+static const TernRegionOps config_addr_hi_ops = { .read = config_addr_read };
+
+/* Where a CONFIG_DATA access at port byte `k` goes: false if nowhere.
+ * Type 1 (bus != 0) has no bus behind it. QEMU 7.2 keeps CONFIG_ADDRESS
+ * bits 1:0 and ORs the port's byte offset into them; so does Tern. */
+static bool config_data_target(PciBus *bus, unsigned k, unsigned *devfn, unsigned *reg)
+{
+    uint32_t a = bus->config_addr;
+    if (!(a & CONFIG_ADDR_ENABLE) || ((a >> 16) & 0xff) != 0) {
+        return false;
+    }
+    *devfn = (a >> 8) & 0xff;
+    *reg = (a & 0xff) | k;
+    return true;
+}
+
+/* An unaligned access is split into naturally aligned pieces, the part
+ * beyond 0xcff hitting nothing: what QEMU's memory core does, and so what
+ * a guest sees there. Returns the size of the piece at port byte k. */
+static unsigned data_piece(unsigned k, unsigned left)
+{
+    for (unsigned n = 4;; n /= 2) {
+        if (n <= left && k % n == 0) {
+            return n;
+        }
+    }
+}
+
+static uint64_t config_data_read(void *opaque, uint64_t off, unsigned size)
+{
+    PciBus *bus = opaque;
+    uint64_t v = 0;
+    for (unsigned done = 0; done < size;) {
+        unsigned k = off + done, n = data_piece(k, size - done), devfn, reg;
+        uint32_t piece = all_ones(n);
+        if (k < 4 && config_data_target(bus, k, &devfn, &reg)) {
+            piece = pci_bus_config_read(bus, devfn, reg, n);
+        }
+        v |= (uint64_t)piece << (8 * done);
+        done += n;
+    }
+    return v;
+}
+
+static void config_data_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    PciBus *bus = opaque;
+    for (unsigned done = 0; done < size;) {
+        unsigned k = off + done, n = data_piece(k, size - done), devfn, reg;
+        if (k < 4 && config_data_target(bus, k, &devfn, &reg)) {
+            pci_bus_config_write(bus, devfn, reg, (val >> (8 * done)) & all_ones(n), n);
+        }
+        done += n;
+    }
+}
+
+static const TernRegionOps config_data_ops = { .read = config_data_read,
+                                               .write = config_data_write };
+
+bool pci_bus_map_config_ports(PciBus *bus, GError **errp)
+{
+    Machine *m = bus->machine;
+    /* Named as in QEMU's flat I/O view. */
+    return machine_map_pio(m, "pci-conf-idx", CONFIG_ADDR_PORT, 1, &config_addr_ops, bus,
+                           errp) &&
+           machine_map_pio(m, "pci-conf-idx", CONFIG_ADDR_HI_PORT, 2, &config_addr_hi_ops,
+                           bus, errp) &&
+           machine_map_pio(m, "pci-conf-data", CONFIG_DATA_PORT, 4, &config_data_ops, bus,
+                           errp);
+}
+
+void pci_bus_unmap_config_ports(PciBus *bus)
+{
+    address_space_remove(bus->machine->pio, CONFIG_ADDR_PORT);
+    address_space_remove(bus->machine->pio, CONFIG_ADDR_HI_PORT);
+    address_space_remove(bus->machine->pio, CONFIG_DATA_PORT);
+}
+
+PciDevice *pci_bus_find(Machine *m, unsigned devfn)
+{
+    PciBus *bus = pci_root_bus(m);
+    return bus && devfn < 256 ? bus->devices[devfn] : NULL;
+}
+
+/* ---- functions ---- */
+
+static bool byte_used(const PciDevice *d, unsigned i)
+{
+    return d->used[i / 32] & (1u << (i % 32));
+}
+
+static void mark_used(PciDevice *d, unsigned off, unsigned len)
+{
+    for (unsigned i = off; i < off + len; i++) {
+        d->used[i / 32] |= 1u << (i % 32);
+    }
+}
+
+static void set_fixed(PciDevice *d, unsigned off, unsigned len)
+{
+    memset(d->cmask + off, 0xff, len);
+    memcpy(d->fixed + off, d->config + off, len);
+}
+
+bool pci_device_init(PciDevice *d, PciBus *bus, unsigned devfn, const PciId *id,
+                     const PciDeviceOps *ops, GError **errp)
+{
+    if (devfn > 255 || bus->devices[devfn]) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "PCI: slot %u function %u not available for %s, in use by %s",
+                    PCI_DEVFN_SLOT(devfn), PCI_DEVFN_FUNC(devfn), d->parent.info->name,
+                    devfn > 255 ? "nothing" : bus->devices[devfn]->parent.info->name);
+        return false;
+    }
+    d->ops = ops;
+    memset(d->config, 0, sizeof(d->config));
+    memset(d->wmask, 0, sizeof(d->wmask));
+    memset(d->w1cmask, 0, sizeof(d->w1cmask));
+    memset(d->cmask, 0, sizeof(d->cmask));
+    memset(d->used, 0, sizeof(d->used));
+    memset(d->bars, 0, sizeof(d->bars));
+    mark_used(d, 0, PCI_STD_HEADER_SIZEOF);
+
+    uint8_t *c = d->config;
+    pci_set_word(c + PCI_VENDOR_ID, id->vendor);
+    pci_set_word(c + PCI_DEVICE_ID, id->device);
+    pci_set_word(c + PCI_STATUS, id->status);
+    c[PCI_REVISION_ID] = id->revision;
+    c[PCI_CLASS_PROG] = id->prog_if;
+    pci_set_word(c + PCI_CLASS_DEVICE, id->class_id);
+    c[PCI_HEADER_TYPE] = id->header_type;
+    bool qemu_subsystem = !id->subsystem_vendor && !id->subsystem;
+    pci_set_word(c + PCI_SUBSYSTEM_VENDOR_ID,
+                 qemu_subsystem ? PCI_SUBSYSTEM_VENDOR_QEMU : id->subsystem_vendor);
+    pci_set_word(c + PCI_SUBSYSTEM_ID, qemu_subsystem ? PCI_SUBSYSTEM_QEMU : id->subsystem);
+    c[PCI_INTERRUPT_PIN] = id->interrupt_pin;
+
+    pci_set_word(d->wmask + PCI_COMMAND, COMMAND_WMASK);
+    pci_set_word(d->w1cmask + PCI_STATUS, STATUS_W1CMASK);
+    d->wmask[PCI_CACHE_LINE_SIZE] = 0xff;
+    d->wmask[PCI_INTERRUPT_LINE] = 0xff;
+    memset(d->wmask + PCI_STD_HEADER_SIZEOF, 0xff,
+           PCI_CONFIG_SPACE_SIZE - PCI_STD_HEADER_SIZEOF);
+
+    set_fixed(d, PCI_VENDOR_ID, 4);
+    set_fixed(d, PCI_REVISION_ID, 4);
+    set_fixed(d, PCI_HEADER_TYPE, 1);
+    set_fixed(d, PCI_SUBSYSTEM_VENDOR_ID, 4);
+    set_fixed(d, PCI_CAPABILITY_LIST, 1);
+    set_fixed(d, PCI_INTERRUPT_PIN, 1);
+
+    d->bus = bus;
+    d->devfn = devfn;
+    bus->devices[devfn] = d;
+    return true;
+}
+
+void pci_device_exit(PciDevice *d)
+{
+    if (d->bus && d->bus->devices[d->devfn] == d) {
+        d->bus->devices[d->devfn] = NULL;
+    }
+    d->bus = NULL;
+}
+
+void pci_device_reset(PciDevice *d)
+{
+    uint8_t *c = d->config;
+    pci_set_word(c + PCI_COMMAND, pci_get_word(c + PCI_COMMAND) & ~COMMAND_WMASK);
+    pci_set_word(c + PCI_STATUS, pci_get_word(c + PCI_STATUS) & ~STATUS_W1CMASK);
+    c[PCI_CACHE_LINE_SIZE] = 0;
+    c[PCI_INTERRUPT_LINE] = 0;
+    for (unsigned n = 0; n < G_N_ELEMENTS(d->bars); n++) {
+        const PciBar *b = &d->bars[n];
+        if (b->size) {
+            unsigned off = PCI_BASE_ADDRESS_0 + 4 * n;
+            pci_set_long(c + off, b->type);
+            if (b->type & PCI_BASE_ADDRESS_MEM_TYPE_64) {
+                pci_set_long(c + off + 4, 0);
+            }
+        }
+    }
+}
+
+bool pci_device_post_load(PciDevice *d, GError **errp)
+{
+    for (unsigned i = 0; i < PCI_CONFIG_SPACE_SIZE; i++) {
+        if ((d->config[i] ^ d->fixed[i]) & d->cmask[i]) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "%s: bad config data at 0x%02x: 0x%02x, expected 0x%02x",
+                        d->parent.info->name, i, d->config[i], d->fixed[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+void pci_register_bar(PciDevice *d, unsigned n, uint8_t type, uint64_t size)
+{
+    bool io = type & PCI_BASE_ADDRESS_SPACE_IO;
+    bool wide = !io && (type & PCI_BASE_ADDRESS_MEM_TYPE_64);
+    g_assert(n < 6 && (!wide || n < 5));
+    g_assert(size && !(size & (size - 1)) && size >= (io ? 4u : 16u));
+    unsigned off = PCI_BASE_ADDRESS_0 + 4 * n;
+    uint64_t mask = ~(size - 1) & ~(uint64_t)(io ? 0x3 : 0xf);
+    d->bars[n] = (PciBar){ .size = size, .type = type };
+    pci_set_long(d->config + off, type);
+    pci_set_long(d->wmask + off, mask);
+    if (wide) {
+        pci_set_long(d->config + off + 4, 0);
+        pci_set_long(d->wmask + off + 4, mask >> 32);
+    }
+}
+
+static bool cap_space_free(const PciDevice *d, unsigned off, unsigned size)
+{
+    for (unsigned i = off; i < off + size; i++) {
+        if (byte_used(d, i)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+uint8_t pci_add_capability(PciDevice *d, uint8_t cap_id, uint8_t offset, uint8_t size,
+                           GError **errp)
+{
+    if (!offset) {
+        for (unsigned o = PCI_STD_HEADER_SIZEOF; o + size <= PCI_CONFIG_SPACE_SIZE; o += 4) {
+            if (cap_space_free(d, o, size)) {
+                offset = o;
+                break;
+            }
+        }
+    }
+    if (offset < PCI_STD_HEADER_SIZEOF || (offset & 3) || size < 2 ||
+        offset + size > PCI_CONFIG_SPACE_SIZE || !cap_space_free(d, offset, size)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "%s: no room for PCI capability 0x%02x (%u bytes at 0x%02x)",
+                    d->parent.info->name, cap_id, size, offset);
+        return 0;
+    }
+    uint8_t *c = d->config;
+    c[offset] = cap_id;
+    c[offset + PCI_CAP_LIST_NEXT] = c[PCI_CAPABILITY_LIST];
+    c[PCI_CAPABILITY_LIST] = offset;
+    pci_set_word(c + PCI_STATUS, pci_get_word(c + PCI_STATUS) | PCI_STATUS_CAP_LIST);
+    memset(d->wmask + offset, 0, size);
+    memset(d->w1cmask + offset, 0, size);
+    mark_used(d, offset, size);
+    /* The list itself must survive a load unchanged. */
+    set_fixed(d, offset, 2);
+    set_fixed(d, PCI_CAPABILITY_LIST, 1);
+    d->cmask[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+    d->fixed[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+    return offset;
+}
+
+uint8_t pci_find_capability(PciDevice *d, uint8_t cap_id)
+{
+    /* Bounded: a list loops only if the config is corrupt, but a walk
+     * must end anyway. */
+    uint8_t c = d->config[PCI_CAPABILITY_LIST] & ~3;
+    for (unsigned hops = 0; c && hops < 64; hops++) {
+        if (d->config[c] == cap_id) {
+            return c;
+        }
+        c = d->config[c + PCI_CAP_LIST_NEXT] & ~3;
+    }
+    return 0;
+}
+
+uint32_t pci_default_config_read(PciDevice *d, unsigned off, unsigned len)
+{
+    uint32_t v = 0;
+    for (unsigned i = 0; i < len && off + i < PCI_CONFIG_SPACE_SIZE; i++) {
+        v |= (uint32_t)d->config[off + i] << (8 * i);
+    }
+    return v;
+}
+
+void pci_default_config_write(PciDevice *d, unsigned off, uint32_t val, unsigned len)
+{
+    for (unsigned i = 0; i < len && off + i < PCI_CONFIG_SPACE_SIZE; i++) {
+        unsigned o = off + i;
+        uint8_t b = val >> (8 * i);
+        d->config[o] = (d->config[o] & ~d->wmask[o]) | (b & d->wmask[o]);
+        d->config[o] &= ~(b & d->w1cmask[o]);
+    }
+}

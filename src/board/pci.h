@@ -1,0 +1,181 @@
+/* A small PCI core: bus 0 with 256 device/function slots, configuration
+ * mechanism #1 (PCI Local Bus spec 3.0, 3.2.2.3.2) and the 256-byte type 0
+ * configuration space of each function, with the write masks that make
+ * registers read-only or write-1-to-clear.
+ *
+ * A PCI device type embeds PciDevice first (it embeds DeviceState), calls
+ * pci_device_init() from its realize and pci_device_reset() from its reset,
+ * then sets its own registers. Register names come from Linux's
+ * <linux/pci_regs.h>, which is the PCI spec's table.
+ *
+ * Layout follows QEMU 7.2, the oracle: header registers are read-only
+ * except COMMAND (IO, MEM, MASTER, SERR, INTX_DISABLE), CACHE_LINE_SIZE,
+ * INTERRUPT_LINE and implemented BAR bits; the status error bits are
+ * write-1-to-clear; the device-specific bytes 0x40-0xff are writable
+ * unless a device (or a capability) says otherwise. */
+#pragma once
+#include <glib.h>
+#include <linux/pci_regs.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "board/device.h"
+
+#define PCI_CONFIG_SPACE_SIZE 0x100
+#define PCI_DEVFN(slot, fn) ((((slot) & 0x1f) << 3) | ((fn) & 0x07))
+#define PCI_DEVFN_SLOT(devfn) (((devfn) >> 3) & 0x1f)
+#define PCI_DEVFN_FUNC(devfn) ((devfn) & 0x07)
+#define PCI_HEADER_MULTI_FUNCTION 0x80
+#define PCI_VENDOR_ID_INTEL 0x8086
+
+/* The subsystem every QEMU 7.2 PCI function reports unless told otherwise
+ * (Red Hat's vendor id, "QEMU" subsystem): guests see it, so Tern does. */
+#define PCI_SUBSYSTEM_VENDOR_QEMU 0x1af4
+#define PCI_SUBSYSTEM_QEMU        0x1100
+
+typedef struct Machine Machine;
+typedef struct PciDevice PciDevice;
+
+/* The root bus: the functions and the CONFIG_ADDRESS latch (0xcf8). The
+ * host bridge that owns it embeds it, so the latch is in the bridge's
+ * saved state. */
+typedef struct PciBus {
+    Machine *machine;
+    PciDevice *devices[256];   /* by devfn */
+    uint32_t config_addr;      /* CONFIG_ADDRESS as last written */
+} PciBus;
+
+/* Hooks for registers with side effects. Each replaces the default access
+ * for its device; call pci_default_config_read/write from it for the
+ * stored bytes. off + len never crosses the 256-byte space. */
+typedef struct PciDeviceOps {
+    uint32_t (*config_read)(PciDevice *d, unsigned off, unsigned len);
+    void (*config_write)(PciDevice *d, unsigned off, uint32_t val, unsigned len);
+} PciDeviceOps;
+
+/* Base Address Registers. Issue 5 adds the mapping: when COMMAND.IO/MEM
+ * and the BAR's address change, (un)map `ops` at the new address. Until
+ * then a BAR only has its sizing semantics: the address bits below its
+ * size read as zero, the type bits are read-only. */
+typedef struct PciBar {
+    uint64_t size;             /* 0: not implemented (reads 0, not writable) */
+    uint8_t type;              /* PCI_BASE_ADDRESS_SPACE_IO or _MEM_* bits */
+} PciBar;
+
+/* What a function is: the fixed header fields. */
+typedef struct PciId {
+    uint16_t vendor, device;
+    uint8_t revision;
+    uint16_t class_id;         /* base class << 8 | sub-class */
+    uint8_t prog_if;
+    uint8_t header_type;       /* 0, or PCI_HEADER_MULTI_FUNCTION on fn 0 */
+    uint16_t status;           /* read-only status bits (DEVSEL timing, ...) */
+    uint8_t interrupt_pin;     /* 0 none, 1..4 INTA..INTD */
+    uint16_t subsystem_vendor; /* 0: PCI_SUBSYSTEM_VENDOR_QEMU */
+    uint16_t subsystem;        /* 0 with subsystem_vendor 0: PCI_SUBSYSTEM_QEMU */
+} PciId;
+
+struct PciDevice {
+    DeviceState parent;
+    PciBus *bus;               /* NULL until pci_device_init */
+    int devfn;
+    const PciDeviceOps *ops;
+    uint8_t config[PCI_CONFIG_SPACE_SIZE];   /* what the guest reads: saved state */
+    uint8_t wmask[PCI_CONFIG_SPACE_SIZE];    /* 1: writable bit */
+    uint8_t w1cmask[PCI_CONFIG_SPACE_SIZE];  /* 1: write-1-to-clear bit */
+    /* Bytes a loaded stream must not change (identity, capability
+     * headers), and the values they have. */
+    uint8_t cmask[PCI_CONFIG_SPACE_SIZE];
+    uint8_t fixed[PCI_CONFIG_SPACE_SIZE];
+    uint32_t used[PCI_CONFIG_SPACE_SIZE / 32];  /* bytes taken by the header and capabilities */
+    PciBar bars[6];
+};
+
+/* The config bytes as saved state: list it in the device's StateDescription
+ * (`type` embeds PciDevice as `field`). */
+#define PCI_STATE_CONFIG(type, field, v)                                        \
+    { .name = "config", .offset = offsetof(type, field.config),                \
+      .size = PCI_CONFIG_SPACE_SIZE, .is_buffer = true, .since_version = (v) }
+
+/* ---- the bus ---- */
+
+void pci_bus_init(PciBus *bus, Machine *m);
+/* Configuration mechanism #1: CONFIG_ADDRESS at 0xcf8 (0xcf9 is left to
+ * the PIIX3's reset control register) and CONFIG_DATA at 0xcfc-0xcff. */
+bool pci_bus_map_config_ports(PciBus *bus, GError **errp);
+void pci_bus_unmap_config_ports(PciBus *bus);
+/* A configuration access as the data port makes it; absent functions read
+ * as all ones and ignore writes. For tests, the monitor and firmware-like
+ * set-up. */
+uint32_t pci_bus_config_read(PciBus *bus, unsigned devfn, unsigned off, unsigned len);
+void pci_bus_config_write(PciBus *bus, unsigned devfn, unsigned off, uint32_t val,
+                          unsigned len);
+
+/* The board's root bus (the i440FX host bridge owns it), NULL without one. */
+PciBus *pci_root_bus(Machine *m);
+/* The function at devfn on the root bus, or NULL. */
+PciDevice *pci_bus_find(Machine *m, unsigned devfn);
+
+/* ---- functions ---- */
+
+/* Puts the function at devfn on `bus` and writes its header and default
+ * masks. Fails if the slot is taken. */
+bool pci_device_init(PciDevice *d, PciBus *bus, unsigned devfn, const PciId *id,
+                     const PciDeviceOps *ops, GError **errp);
+/* Takes it off its bus (unrealize). */
+void pci_device_exit(PciDevice *d);
+/* What PCI reset does to any function (spec 6.2): COMMAND, the status
+ * error bits, CACHE_LINE_SIZE, INTERRUPT_LINE and the BAR addresses go
+ * to 0. Device-specific registers are the device's business. */
+void pci_device_reset(PciDevice *d);
+/* Checks a loaded config space: the identity bytes must be this device's
+ * (a stream is untrusted). Call from the device's post_load. */
+bool pci_device_post_load(PciDevice *d, GError **errp);
+
+/* Declares BAR n (0-5): type is PCI_BASE_ADDRESS_SPACE_IO or memory type
+ * bits; size a power of two (>= 4 for I/O, >= 16 for memory). A 64-bit
+ * memory BAR takes n and n + 1. */
+void pci_register_bar(PciDevice *d, unsigned n, uint8_t type, uint64_t size);
+
+/* Adds a capability of `size` bytes with id `cap_id` at `offset` (0: the
+ * first free dword-aligned space from 0x40) and links it at the head of
+ * the list. Its bytes become read-only: the caller then opens the bits the
+ * guest may write in wmask. Returns the offset, or 0 with errp set. */
+uint8_t pci_add_capability(PciDevice *d, uint8_t cap_id, uint8_t offset, uint8_t size,
+                           GError **errp);
+/* The offset of the first capability with id cap_id, 0 if none. */
+uint8_t pci_find_capability(PciDevice *d, uint8_t cap_id);
+
+/* The stored bytes through the masks: what the hooks fall back to. */
+uint32_t pci_default_config_read(PciDevice *d, unsigned off, unsigned len);
+void pci_default_config_write(PciDevice *d, unsigned off, uint32_t val, unsigned len);
+
+/* True when an access [off, off + len) touches [reg, reg + reg_len). */
+static inline bool pci_access_hits(unsigned off, unsigned len, unsigned reg, unsigned reg_len)
+{
+    return off < reg + reg_len && reg < off + len;
+}
+
+/* Little-endian fields in a config space. */
+static inline uint16_t pci_get_word(const uint8_t *p)
+{
+    return p[0] | p[1] << 8;
+}
+
+static inline uint32_t pci_get_long(const uint8_t *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void pci_set_word(uint8_t *p, uint16_t v)
+{
+    p[0] = v;
+    p[1] = v >> 8;
+}
+
+static inline void pci_set_long(uint8_t *p, uint32_t v)
+{
+    pci_set_word(p, v);
+    pci_set_word(p + 2, v >> 16);
+}

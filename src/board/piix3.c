@@ -1,0 +1,299 @@
+/* The PIIX3 (Intel 82371SB) PCI-to-ISA bridge, function 01.0, and its IDE
+ * function 01.1.
+ *
+ * 01.0 holds the PIRQ routing registers (0x60-0x63: PIRQA-D to an ISA IRQ,
+ * bit 7 = not routed), the reset control register at I/O 0xcf9 and the
+ * edge/level control registers (ELCR) at 0x4d0/0x4d1. Register values,
+ * masks and reset behaviour are QEMU 7.2's: every bit of 0x40-0xff is
+ * writable, and a reset puts back only the registers the datasheet lists
+ * with a default (QEMU's choice), the rest keep what was written.
+ *
+ * Routing is stored only: PIRQ changes have no effect until PCI devices
+ * with interrupt pins arrive (issue 5). */
+#include "board/pci.h"
+#include "board/pc.h"
+#include "util/error.h"
+
+#define PIIX3_IORT    0x4c     /* ISA I/O recovery timer */
+#define PIIX3_XBCS    0x4e     /* X-bus chip select */
+#define PIIX3_PIRQRC  0x60     /* PIRQA-D route control, 4 bytes */
+#define PIIX3_TOM     0x69     /* top of memory */
+#define PIIX3_MBIRQ0  0x70
+#define PIIX3_MBDMA   0x76     /* 2 bytes */
+#define PIIX3_PCSC    0x78     /* 2 bytes */
+#define PIIX3_APICBASE 0x80
+#define PIIX3_DLC     0x82     /* deterministic latency control */
+#define PIIX3_SMICNTL 0xa0
+#define PIIX3_SMIEN   0xa2     /* 2 bytes */
+#define PIIX3_SEE     0xa4     /* 4 bytes */
+#define PIIX3_FTMR    0xa8
+#define PIIX3_SMIREQ  0xaa     /* 2 bytes */
+#define PIIX3_CTLTMR  0xac
+#define PIIX3_CTHTMR  0xae
+#define PIRQ_DISABLED 0x80
+
+#define RCR_PORT   0xcf9
+#define RCR_SRST   0x02        /* system (hard) reset when RCPU fires */
+#define RCR_RCPU   0x04        /* reset the CPU */
+#define ELCR_PORT  0x4d0
+
+typedef struct Piix3State {
+    PciDevice pci;
+    uint8_t rcr;
+    uint8_t elcr[2];           /* master, slave */
+} Piix3State;
+
+typedef struct Piix3IdeState {
+    PciDevice pci;
+} Piix3IdeState;
+
+/* ---- 0xcf9: reset control ---- */
+
+static uint64_t rcr_read(void *opaque, uint64_t off, unsigned size)
+{
+    (void)off;
+    (void)size;
+    return ((Piix3State *)opaque)->rcr;
+}
+
+static void rcr_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    Piix3State *s = opaque;
+    (void)off;
+    (void)size;
+    /* QEMU resets on RCPU set (the datasheet says on its 0->1 edge) and
+     * keeps only SRST; hard and soft reset are the same reset here. */
+    if (val & RCR_RCPU) {
+        machine_request_reset(s->pci.parent.machine, SHUTDOWN_CAUSE_GUEST_RESET);
+        return;
+    }
+    s->rcr = val & RCR_SRST;
+}
+
+static const TernRegionOps rcr_ops = { .read = rcr_read, .write = rcr_write };
+
+/* ---- 0x4d0/0x4d1: ELCR ----
+ * Under KVM the in-kernel PIC has its own ELCR on these ports and guest
+ * accesses never leave the kernel; these registers serve a userspace
+ * interrupt controller (the qtest accelerator) and in-process tests. The
+ * bits for IRQ 0, 1, 2, 8 and 13 are fixed at edge, as on the 8259s. */
+static const uint8_t elcr_wmask[2] = { 0xf8, 0xde };
+
+static uint64_t elcr_read(Piix3State *s, unsigned first, unsigned size)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++) {
+        v |= (uint64_t)(first + i < 2 ? s->elcr[first + i] : 0xff) << (8 * i);
+    }
+    return v;
+}
+
+static void elcr_write(Piix3State *s, unsigned first, uint64_t val, unsigned size)
+{
+    for (unsigned i = 0; i < size && first + i < 2; i++) {
+        s->elcr[first + i] = (val >> (8 * i)) & elcr_wmask[first + i];
+    }
+}
+
+static uint64_t elcr1_read(void *opaque, uint64_t off, unsigned size)
+{
+    (void)off;
+    return elcr_read(opaque, 0, size);
+}
+
+static void elcr1_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    (void)off;
+    elcr_write(opaque, 0, val, size);
+}
+
+static uint64_t elcr2_read(void *opaque, uint64_t off, unsigned size)
+{
+    (void)off;
+    return elcr_read(opaque, 1, size);
+}
+
+static void elcr2_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    (void)off;
+    elcr_write(opaque, 1, val, size);
+}
+
+static const TernRegionOps elcr1_ops = { .read = elcr1_read, .write = elcr1_write };
+static const TernRegionOps elcr2_ops = { .read = elcr2_read, .write = elcr2_write };
+
+/* ---- the PCI function ---- */
+
+static const PciId piix3_id = {
+    .vendor = PCI_VENDOR_ID_INTEL,
+    .device = 0x7000,
+    .class_id = 0x0601,        /* ISA bridge */
+    .header_type = PCI_HEADER_MULTI_FUNCTION,
+    .status = PCI_STATUS_DEVSEL_MEDIUM,
+};
+
+static void piix3_unmap(Machine *m)
+{
+    address_space_remove(m->pio, RCR_PORT);
+    address_space_remove(m->pio, ELCR_PORT);
+    address_space_remove(m->pio, ELCR_PORT + 1);
+}
+
+static bool piix3_realize(DeviceState *dev, GError **errp)
+{
+    Piix3State *s = (Piix3State *)dev;
+    Machine *m = dev->machine;
+    PciBus *bus = pci_root_bus(m);
+    if (!bus) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "PIIX3: no PCI host bridge");
+        return false;
+    }
+    if (!pci_device_init(&s->pci, bus, PCI_DEVFN(1, 0), &piix3_id, NULL, errp)) {
+        return false;
+    }
+    /* Named as in QEMU's flat I/O view. */
+    if (!machine_map_pio(m, "piix3-reset-control", RCR_PORT, 1, &rcr_ops, s, errp) ||
+        !machine_map_pio(m, "elcr", ELCR_PORT, 1, &elcr1_ops, s, errp) ||
+        !machine_map_pio(m, "elcr", ELCR_PORT + 1, 1, &elcr2_ops, s, errp)) {
+        piix3_unmap(m);
+        pci_device_exit(&s->pci);
+        return false;
+    }
+    return true;
+}
+
+static void piix3_unrealize(DeviceState *dev)
+{
+    piix3_unmap(dev->machine);
+    pci_device_exit(&((Piix3State *)dev)->pci);
+}
+
+static void piix3_reset(DeviceState *dev)
+{
+    Piix3State *s = (Piix3State *)dev;
+    uint8_t *c = s->pci.config;
+    pci_device_reset(&s->pci);
+    /* The 82371SB datasheet defaults that QEMU 7.2 restores. */
+    c[PIIX3_IORT] = 0x4d;
+    c[PIIX3_XBCS] = 0x03;
+    c[PIIX3_XBCS + 1] = 0x00;
+    memset(c + PIIX3_PIRQRC, PIRQ_DISABLED, 4);
+    c[PIIX3_TOM] = 0x02;
+    c[PIIX3_MBIRQ0] = 0x80;
+    c[PIIX3_MBDMA] = c[PIIX3_MBDMA + 1] = 0x0c;
+    c[PIIX3_PCSC] = 0x02;
+    c[PIIX3_PCSC + 1] = 0x00;
+    c[PIIX3_APICBASE] = 0x00;
+    c[PIIX3_DLC] = 0x00;
+    c[PIIX3_SMICNTL] = 0x08;
+    memset(c + PIIX3_SMIEN, 0, 2);
+    memset(c + PIIX3_SEE, 0, 4);
+    c[PIIX3_FTMR] = 0x0f;
+    memset(c + PIIX3_SMIREQ, 0, 2);
+    c[PIIX3_CTLTMR] = 0x00;
+    c[PIIX3_CTHTMR] = 0x00;
+    s->rcr = 0;
+    memset(s->elcr, 0, sizeof(s->elcr));
+}
+
+static bool piix3_post_load(void *obj, GError **errp)
+{
+    Piix3State *s = obj;
+    for (unsigned i = 0; i < 2; i++) {
+        s->elcr[i] &= elcr_wmask[i];
+    }
+    s->rcr &= RCR_SRST;
+    return pci_device_post_load(&s->pci, errp);
+}
+
+static const StateField piix3_fields[] = {
+    PCI_STATE_CONFIG(Piix3State, pci, 1),
+    STATE_UINT(Piix3State, rcr),
+    STATE_BUFFER(Piix3State, elcr),
+    STATE_END,
+};
+
+static const StateDescription piix3_state = {
+    .name = "PIIX3", .version = 1, .fields = piix3_fields, .post_load = piix3_post_load,
+};
+
+const DeviceInfo piix3_info = {
+    .name = "PIIX3",
+    /* QEMU's parent is the abstract pci-piix3, which Tern's type list
+     * does not have. */
+    .parent = "pci-device",
+    .desc = "ISA bridge",
+    .instance_size = sizeof(Piix3State),
+    .realize = piix3_realize,
+    .unrealize = piix3_unrealize,
+    .reset = piix3_reset,
+    .state = &piix3_state,
+};
+
+/* ---- 01.1: IDE, configuration space only ----
+ * QEMU's pc board has it even with -nodefaults, so guests (and lspci,
+ * query-pci later) see the same functions. Nothing is behind it yet: no
+ * legacy ports at 0x1f0/0x170 and no bus-master registers behind BAR4.
+ * Guests leave it alone: the IDE decode enables (IDETIM bit 15 at 0x41
+ * and 0x43) are clear at reset, which is what firmware would set. */
+static const PciId piix3_ide_id = {
+    .vendor = PCI_VENDOR_ID_INTEL,
+    .device = 0x7010,
+    .class_id = 0x0101,        /* IDE controller */
+    .prog_if = 0x80,           /* legacy mode, bus master capable */
+    .status = PCI_STATUS_FAST_BACK | PCI_STATUS_DEVSEL_MEDIUM,
+};
+
+#define IDE_BMDMA_BAR 4
+#define IDE_BMDMA_SIZE 16      /* bytes */
+
+static bool piix3_ide_realize(DeviceState *dev, GError **errp)
+{
+    Piix3IdeState *s = (Piix3IdeState *)dev;
+    PciBus *bus = pci_root_bus(dev->machine);
+    if (!bus) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "piix3-ide: no PCI host bridge");
+        return false;
+    }
+    if (!pci_device_init(&s->pci, bus, PCI_DEVFN(1, 1), &piix3_ide_id, NULL, errp)) {
+        return false;
+    }
+    pci_register_bar(&s->pci, IDE_BMDMA_BAR, PCI_BASE_ADDRESS_SPACE_IO, IDE_BMDMA_SIZE);
+    return true;
+}
+
+static void piix3_ide_unrealize(DeviceState *dev)
+{
+    pci_device_exit(&((Piix3IdeState *)dev)->pci);
+}
+
+static void piix3_ide_reset(DeviceState *dev)
+{
+    pci_device_reset(&((Piix3IdeState *)dev)->pci);
+}
+
+static bool piix3_ide_post_load(void *obj, GError **errp)
+{
+    return pci_device_post_load(&((Piix3IdeState *)obj)->pci, errp);
+}
+
+static const StateField piix3_ide_fields[] = {
+    PCI_STATE_CONFIG(Piix3IdeState, pci, 1),
+    STATE_END,
+};
+
+static const StateDescription piix3_ide_state = {
+    .name = "piix3-ide", .version = 1, .fields = piix3_ide_fields,
+    .post_load = piix3_ide_post_load,
+};
+
+const DeviceInfo piix3_ide_info = {
+    .name = "piix3-ide",
+    .parent = "pci-device",    /* QEMU: the abstract pci-ide */
+    .desc = "PIIX3 IDE (configuration space only)",
+    .instance_size = sizeof(Piix3IdeState),
+    .realize = piix3_ide_realize,
+    .unrealize = piix3_ide_unrealize,
+    .reset = piix3_ide_reset,
+    .state = &piix3_ide_state,
+};
