@@ -15,12 +15,6 @@
 #define FW_CFG_DIR_ENTRY 64
 #define FW_CFG_KEY(sel) ((sel) & ~FW_CFG_WRITE_CHANNEL)
 
-/* KVM's private pages (src/kvm/kvm.c): the EPT identity map and the
- * real-mode TSS. Firmware must not hand them out. */
-#define KVM_IDENTITY_MAP_ADDR 0xfeffc000ULL
-#define KVM_IDENTITY_MAP_SIZE 0x1000ULL
-#define KVM_TSS_ADDR          0xfffbd000ULL
-#define KVM_TSS_SIZE          0x3000ULL
 /* AMD's HyperTransport range below 1 TiB: QEMU 7.2 reserves it in the
  * e820 map whenever the vCPUs are AMD. */
 #define AMD_HT_START 0xfd00000000ULL
@@ -351,8 +345,8 @@ static GBytes *build_e820(Machine *m)
 {
     g_autoptr(GByteArray) t = g_byte_array_new();
     if (m->has_kvm) {
-        e820_add(t, KVM_IDENTITY_MAP_ADDR, KVM_IDENTITY_MAP_SIZE, E820_RESERVED);
-        e820_add(t, KVM_TSS_ADDR, KVM_TSS_SIZE, E820_RESERVED);
+        /* KVM's private pages (kvm.h), one range as in QEMU. */
+        e820_add(t, KVM_IDENTITY_MAP_ADDR, KVM_IDENTITY_MAP_SIZE + KVM_TSS_SIZE, E820_RESERVED);
     }
     if (vcpus_are_amd(m)) {
         e820_add(t, AMD_HT_START, AMD_HT_SIZE, E820_RESERVED);

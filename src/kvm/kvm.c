@@ -95,14 +95,13 @@ bool kvm_vm_init(KvmVm *vm, const char *dev_path, GError **errp)
                     "failed to initialize kvm: cannot query vCPU size or CPUID");
         goto fail;
     }
-    /* Intel needs these three pages below 4 GiB for real-mode emulation;
-     * QEMU uses the same addresses, just below the BIOS. */
-    if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0) {
+    /* Intel needs these pages below 4 GiB for real-mode emulation. */
+    if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
                     "failed to initialize kvm: KVM_SET_TSS_ADDR: %s", g_strerror(errno));
         goto fail;
     }
-    uint64_t identity = 0xfeffc000;
+    uint64_t identity = KVM_IDENTITY_MAP_ADDR;
     ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity);
 
     if (kvm_check_extension(vm, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)) {

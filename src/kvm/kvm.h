@@ -2,6 +2,14 @@
  * irqchip (PIC, IOAPIC, LAPICs) and PIT, and GSI routing. Nothing here
  * knows about boards or devices. */
 #pragma once
+
+/* KVM's private guest pages on Intel (real-mode emulation): the EPT
+ * identity-map page, then the three-page TSS right after it, where QEMU
+ * puts them, so the firmware's e820 map is QEMU's. */
+#define KVM_IDENTITY_MAP_ADDR 0xfeffc000ULL
+#define KVM_IDENTITY_MAP_SIZE 0x1000ULL
+#define KVM_TSS_ADDR          0xfeffd000ULL
+#define KVM_TSS_SIZE          0x3000ULL
 #include <glib.h>
 #include <linux/kvm.h>
 #include <stdbool.h>
