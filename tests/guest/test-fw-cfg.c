@@ -7,51 +7,20 @@
 #include "board/acpi-loader.h"
 #include "board/fw-cfg.h"
 #include "board/pc.h"
+#include "board.h"
 
 #include <string.h>
 
-typedef struct {
-    MachineConfig *cfg;
-    Machine *m;
-} Board;
-
-static void board_init(Board *b, const char *const *extra)
-{
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    const char *base[] = { "tern", "-M", "pc", "-nodefaults", "-S" };
-    for (guint i = 0; i < G_N_ELEMENTS(base); i++) {
-        g_ptr_array_add(argv, (char *)base[i]);
-    }
-    for (; extra && *extra; extra++) {
-        g_ptr_array_add(argv, (char *)*extra);
-    }
-    g_ptr_array_add(argv, NULL);
-    b->cfg = machine_config_new();
-    g_autoptr(GError) err = NULL;
-    bool exit_now;
-    g_assert_true(options_parse(b->cfg, argv->len - 1, (char **)argv->pdata, &exit_now, &err));
-    b->m = machine_new(b->cfg, &err);
-    g_assert_no_error(err);
-}
-
-static void board_free(Board *b)
-{
-    machine_free(b->m);
-    machine_config_free(b->cfg);
-}
-
 static uint64_t in(Board *b, uint16_t port, unsigned size)
 {
-    uint64_t v;
-    address_space_read(b->m->pio, port, &v, size);
-    return v;
+    return board_in(b, port, size);
 }
 
 static uint8_t inb(Board *b, uint16_t port) { return in(b, port, 1); }
 
 static void out(Board *b, uint16_t port, uint64_t v, unsigned size)
 {
-    address_space_write(b->m->pio, port, v, size);
+    board_out(b, port, v, size);
 }
 
 static void fw_select(Board *b, uint16_t key)

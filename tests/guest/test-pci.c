@@ -10,6 +10,7 @@
  * Tern differs on purpose in two places, listed in tern_differences. */
 #include "board/acpi.h"
 #include "board/pc.h"
+#include "board.h"
 #include "board/pci.h"
 
 #include <string.h>
@@ -177,38 +178,16 @@ static uint8_t qemu_wmask(const PciFunc *f, unsigned off)
 
 /* ---- the board ---- */
 
-typedef struct {
-    MachineConfig *cfg;
-    Machine *m;
-} Board;
-
-static void board_init(Board *b)
-{
-    const char *argv[] = { "tern", "-M", "pc", "-m", "64", "-nodefaults", "-S", NULL };
-    b->cfg = machine_config_new();
-    g_autoptr(GError) err = NULL;
-    bool exit_now;
-    g_assert_true(options_parse(b->cfg, G_N_ELEMENTS(argv) - 1, (char **)argv, &exit_now, &err));
-    b->m = machine_new(b->cfg, &err);
-    g_assert_no_error(err);
-}
-
-static void board_free(Board *b)
-{
-    machine_free(b->m);
-    machine_config_free(b->cfg);
-}
+static const char *const board_args[] = { "-m", "64", NULL };
 
 static uint32_t in(Board *b, uint16_t port, unsigned size)
 {
-    uint64_t v;
-    address_space_read(b->m->pio, port, &v, size);
-    return v;
+    return board_in(b, port, size);
 }
 
 static void out(Board *b, uint16_t port, uint32_t v, unsigned size)
 {
-    address_space_write(b->m->pio, port, v, size);
+    board_out(b, port, v, size);
 }
 
 /* Mechanism #1: CONFIG_ADDRESS selects the dword, the data port's byte
@@ -249,7 +228,7 @@ static void test_defaults(gconstpointer data)
 {
     const PciFunc *f = data;
     Board b;
-    board_init(&b);
+    board_init(&b, board_args);
     uint8_t got[256], want[256];
     read_space(&b, f->devfn, got);
     for (unsigned i = 0; i < 256; i++) {
@@ -272,7 +251,7 @@ static void test_write_masks(gconstpointer data)
 {
     const PciFunc *f = data;
     Board b;
-    board_init(&b);
+    board_init(&b, board_args);
     uint8_t base[256];
     read_space(&b, f->devfn, base);
     for (unsigned off = 0; off < 256; off += 4) {
@@ -295,7 +274,7 @@ static void test_reset(gconstpointer data)
 {
     const PciFunc *f = data;
     Board b;
-    board_init(&b);
+    board_init(&b, board_args);
     for (unsigned off = 4; off < 256; off += 4) {
         cfg_write(&b, f->devfn, off, 0xa5a5a5a5, 4);
     }
@@ -316,7 +295,7 @@ static void test_reset(gconstpointer data)
 static void test_absent(void)
 {
     Board b;
-    board_init(&b);
+    board_init(&b, board_args);
     const unsigned absent[] = { PCI_DEVFN(0, 1), PCI_DEVFN(0, 7), PCI_DEVFN(1, 2),
                                 PCI_DEVFN(2, 0), PCI_DEVFN(31, 7) };
     for (guint i = 0; i < G_N_ELEMENTS(absent); i++) {
@@ -340,7 +319,7 @@ static void test_absent(void)
 static void test_config_address(void)
 {
     Board b;
-    board_init(&b);
+    board_init(&b, board_args);
     g_assert_cmphex(in(&b, 0xcf8, 4), ==, 0);
     out(&b, 0xcf8, 0x80000002, 4);
     g_assert_cmphex(in(&b, 0xcf8, 4), ==, 0x80000002);
@@ -358,7 +337,7 @@ static void test_config_address(void)
 static void test_unaligned(void)
 {
     Board b;
-    board_init(&b);
+    board_init(&b, board_args);
     out(&b, 0xcf8, 0x80000001, 4);
     g_assert_cmphex(in(&b, 0xcfc, 4), ==, 0x00123780);
     g_assert_cmphex(in(&b, 0xcfe, 2), ==, 0x0012);
@@ -383,7 +362,7 @@ static void test_unaligned(void)
 static void test_status_w1c(void)
 {
     Board b;
-    board_init(&b);
+    board_init(&b, board_args);
     PciDevice *d = pci_bus_find(b.m, PCI_DEVFN(1, 0));
     g_assert_nonnull(d);
     d->config[PCI_STATUS + 1] |= 0xf9;                /* as if errors were seen */
@@ -401,7 +380,7 @@ static void test_status_w1c(void)
 static void test_find(void)
 {
     Board b;
-    board_init(&b);
+    board_init(&b, board_args);
     g_assert_nonnull(pci_root_bus(b.m));
     const struct { unsigned devfn; const char *type; } want[] = {
         { PCI_DEVFN(0, 0), "i440FX" }, { PCI_DEVFN(1, 0), "PIIX3" },
@@ -422,7 +401,7 @@ static void test_find(void)
 static void test_piix3_rcr(void)
 {
     Board b;
-    board_init(&b);
+    board_init(&b, board_args);
     out(&b, 0xcf9, 0x02, 1);
     g_assert_cmphex(in(&b, 0xcf9, 1), ==, 0x02);
     out(&b, 0xcf9, 0x0b, 1);                          /* other bits do not stick */
@@ -437,7 +416,7 @@ static void test_piix3_rcr(void)
 static void test_piix3_elcr(void)
 {
     Board b;
-    board_init(&b);
+    board_init(&b, board_args);
     g_assert_cmphex(in(&b, 0x4d0, 1), ==, 0x00);
     g_assert_cmphex(in(&b, 0x4d1, 1), ==, 0x00);
     out(&b, 0x4d0, 0xff, 1);
@@ -453,7 +432,7 @@ static void test_piix3_elcr(void)
 static void test_pm_pmba(void)
 {
     Board b;
-    board_init(&b);
+    board_init(&b, board_args);
     const unsigned pm = PCI_DEVFN(1, 3);
     g_assert_cmphex(in(&b, ACPI_PM_BASE + 4, 2) & 1, ==, 1);   /* SCI_EN */
     cfg_write(&b, pm, 0x40, 0x701, 4);
@@ -486,7 +465,7 @@ static bool load_function(PciDevice *d, GByteArray *in, GError **errp)
 static void test_vmstate(void)
 {
     Board b;
-    board_init(&b);
+    board_init(&b, board_args);
     const unsigned pm = PCI_DEVFN(1, 3);
     PciDevice *piix3 = pci_bus_find(b.m, PCI_DEVFN(1, 0));
     PciDevice *d = pci_bus_find(b.m, pm);
