@@ -28,7 +28,8 @@ static const TernRegionOps port92_ops = {
 
 static void port92_reset(DeviceState *dev)
 {
-    ((Port92State *)dev)->outport = 0x02;   /* A20 enabled */
+    /* QEMU reads 0 here; A20 itself is always on (KVM has no A20 gate). */
+    ((Port92State *)dev)->outport = 0;
 }
 
 static bool port92_realize(DeviceState *dev, GError **errp)

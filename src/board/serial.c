@@ -168,6 +168,13 @@ static uint64_t serial_read(void *opaque, uint64_t off, unsigned size)
         s->lsr &= ~LSR_INT_ANY;
         break;
     case 6:
+        if (s->mcr & MCR_LOOP) {
+            /* Loopback: the modem lines are MCR's outputs, read back as
+             * QEMU's UART shows them, without delta bits. */
+            v = (s->mcr & MCR_RTS ? MSR_CTS : 0) | (s->mcr & MCR_DTR ? MSR_DSR : 0) |
+                (s->mcr & MCR_OUT1 ? MSR_RI : 0) | (s->mcr & MCR_OUT2 ? MSR_DCD : 0);
+            break;
+        }
         v = s->msr;
         s->msr &= ~MSR_ANY_DELTA;
         break;

@@ -174,11 +174,14 @@ static void test_i8042(void)
     board_free(&b);
 }
 
-/* /port92/reset: a 0→1 edge on bit 0 resets; bit 1 (A20) reads back. */
+/* /port92/reset: reads 0 at start as in QEMU; bit 1 (A20) reads back; a
+ * 0→1 edge on bit 0 resets. */
 static void test_port92(void)
 {
     Board b;
     board_init(&b, NULL);
+    g_assert_cmphex(inb(&b, 0x92), ==, 0x00);
+    outb(&b, 0x92, 0x02);
     g_assert_cmphex(inb(&b, 0x92), ==, 0x02);
     outb(&b, 0x92, 0x00);
     g_assert_cmphex(inb(&b, 0x92), ==, 0x00);
