@@ -125,6 +125,41 @@ static struct kvm_cpuid2 *cpuid_dup(const struct kvm_cpuid2 *c)
     return g_memdup2(c, sz);
 }
 
+/* What a qemu64 guest reads about its CPU, as QEMU 7.2 presents it:
+ * AuthenticAMD, family 15 model 107 stepping 1, and QEMU's brand string. */
+#define QEMU64_SIGNATURE 0x00060fb1u
+
+static void set_vendor(struct kvm_cpuid_entry2 *e, const char *vendor)
+{
+    if (e) {
+        memcpy(&e->ebx, vendor, 4);
+        memcpy(&e->edx, vendor + 4, 4);
+        memcpy(&e->ecx, vendor + 8, 4);
+    }
+}
+
+static void set_qemu64_identity(struct kvm_cpuid2 *c)
+{
+    set_vendor(find_entry(c, 0, 0), "AuthenticAMD");
+    set_vendor(find_entry(c, 0x80000000, 0), "AuthenticAMD");
+    struct kvm_cpuid_entry2 *e = find_entry(c, 1, 0);
+    if (e) {
+        e->eax = QEMU64_SIGNATURE;
+    }
+    if ((e = find_entry(c, 0x80000001, 0))) {
+        e->eax = QEMU64_SIGNATURE;
+    }
+    char brand[48] = "QEMU Virtual CPU version 2.5+";
+    for (uint32_t i = 0; i < 3; i++) {
+        if ((e = find_entry(c, 0x80000002 + i, 0))) {
+            memcpy(&e->eax, brand + 16 * i, 4);
+            memcpy(&e->ebx, brand + 16 * i + 4, 4);
+            memcpy(&e->ecx, brand + 16 * i + 8, 4);
+            memcpy(&e->edx, brand + 16 * i + 12, 4);
+        }
+    }
+}
+
 struct kvm_cpuid2 *cpuid_build(const struct kvm_cpuid2 *supported, const char *model,
                                GPtrArray *flags, bool tsc_deadline, GError **errp)
 {
@@ -149,6 +184,7 @@ struct kvm_cpuid2 *cpuid_build(const struct kvm_cpuid2 *supported, const char *m
         for (guint i = 0; i < G_N_ELEMENTS(qemu64_features); i++) {
             set_feature(c, supported, find_feature(qemu64_features[i]), true);
         }
+        set_qemu64_identity(c);
     }
     /* A hypervisor is always present. */
     set_feature(c, supported, find_feature("hypervisor"), true);
