@@ -121,13 +121,13 @@ static bool need_args(QTestServer *q, char **w, unsigned n)
     return true;
 }
 
-/* Numbers as QEMU's qemu_strtou64 with base 0 takes them: decimal, 0x hex
- * or 0 octal, the whole word. */
-static bool arg_u64(QTestServer *q, const char *word, uint64_t *v)
+/* Numbers as QEMU's qemu_strtou64/strtoi64 with base 0 take them:
+ * decimal, 0x hex or 0 octal, the whole word. */
+static bool arg_number(QTestServer *q, const char *word, bool is_signed, uint64_t *v)
 {
     char *end;
     errno = 0;
-    *v = g_ascii_strtoull(word, &end, 0);
+    *v = is_signed ? (uint64_t)g_ascii_strtoll(word, &end, 0) : g_ascii_strtoull(word, &end, 0);
     if (!*word || *end || errno) {
         sendf(q, "FAIL Invalid number '%s'\n", word);
         return false;
@@ -135,16 +135,17 @@ static bool arg_u64(QTestServer *q, const char *word, uint64_t *v)
     return true;
 }
 
+static bool arg_u64(QTestServer *q, const char *word, uint64_t *v)
+{
+    return arg_number(q, word, false, v);
+}
+
 static bool arg_i64(QTestServer *q, const char *word, int64_t *v)
 {
-    char *end;
-    errno = 0;
-    *v = g_ascii_strtoll(word, &end, 0);
-    if (!*word || *end || errno) {
-        sendf(q, "FAIL Invalid number '%s'\n", word);
-        return false;
-    }
-    return true;
+    uint64_t u;
+    bool ok = arg_number(q, word, true, &u);
+    *v = (int64_t)u;
+    return ok;
 }
 
 static bool arg_port(QTestServer *q, const char *word, uint64_t *port)
