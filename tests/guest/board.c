@@ -2,10 +2,16 @@
 
 void board_init(Board *b, const char *const *extra)
 {
+    static const char *const base[] = { "-M", "pc", "-nodefaults", "-S", NULL };
+    board_init_args(b, base, extra);
+}
+
+void board_init_args(Board *b, const char *const *base, const char *const *extra)
+{
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    static const char *const base[] = { "tern", "-M", "pc", "-nodefaults", "-S" };
-    for (guint i = 0; i < G_N_ELEMENTS(base); i++) {
-        g_ptr_array_add(argv, (char *)base[i]);
+    g_ptr_array_add(argv, (char *)"tern");
+    for (; *base; base++) {
+        g_ptr_array_add(argv, (char *)*base);
     }
     for (; extra && *extra; extra++) {
         g_ptr_array_add(argv, (char *)*extra);

@@ -2,6 +2,7 @@
  * way a guest driver would (vCPUs held in prelaunch with -S). */
 #include "board/acpi.h"
 #include "board/pc.h"
+#include "board.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -11,59 +12,50 @@ typedef struct {
     MachineConfig *cfg;
     Machine *m;
     int peer;          /* host end of COM1's chardev */
-} Board;
+} DevBoard;
 
-static void board_init(Board *b, const char *const *extra)
+/* COM1 is wired to a socketpair; the test holds the host end. */
+static void dev_board_init(DevBoard *b, const char *const *extra)
 {
     int sv[2];
     g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
     b->peer = sv[0];
     g_autofree char *chr = g_strdup_printf("socket,id=com1,fd=%d", sv[1]);
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    const char *base[] = { "tern", "-M", "pc", "-m", "64", "-smp", "2", "-nodefaults", "-S",
-                           "-chardev", chr, "-serial", "chardev:com1" };
-    for (guint i = 0; i < G_N_ELEMENTS(base); i++) {
-        g_ptr_array_add(argv, (char *)base[i]);
-    }
-    for (; extra && *extra; extra++) {
-        g_ptr_array_add(argv, (char *)*extra);
-    }
-    g_ptr_array_add(argv, NULL);
-    b->cfg = machine_config_new();
-    g_autoptr(GError) err = NULL;
-    bool exit_now;
-    g_assert_true(options_parse(b->cfg, argv->len - 1, (char **)argv->pdata, &exit_now, &err));
-    b->m = machine_new(b->cfg, &err);
-    g_assert_no_error(err);
+    const char *const base[] = { "-M", "pc", "-m", "64", "-smp", "2", "-nodefaults", "-S",
+                                 "-chardev", chr, "-serial", "chardev:com1", NULL };
+    Board board;
+    board_init_args(&board, base, extra);
+    b->cfg = board.cfg;
+    b->m = board.m;
 }
 
-static void board_free(Board *b)
+static void dev_board_free(DevBoard *b)
 {
     machine_free(b->m);
     machine_config_free(b->cfg);
     close(b->peer);
 }
 
-static uint8_t inb(Board *b, uint16_t port)
+static uint8_t inb(DevBoard *b, uint16_t port)
 {
     uint64_t v;
     address_space_read(b->m->pio, port, &v, 1);
     return v;
 }
 
-static uint32_t inl(Board *b, uint16_t port)
+static uint32_t inl(DevBoard *b, uint16_t port)
 {
     uint64_t v;
     address_space_read(b->m->pio, port, &v, 4);
     return v;
 }
 
-static void outb(Board *b, uint16_t port, uint8_t v)
+static void outb(DevBoard *b, uint16_t port, uint8_t v)
 {
     address_space_write(b->m->pio, port, v, 1);
 }
 
-static void outw(Board *b, uint16_t port, uint16_t v)
+static void outw(DevBoard *b, uint16_t port, uint16_t v)
 {
     address_space_write(b->m->pio, port, v, 2);
 }
@@ -73,8 +65,8 @@ static void outw(Board *b, uint16_t port, uint16_t v)
 /* /serial/tx: bytes written to THR reach the chardev; THRE stays set. */
 static void test_serial_tx(void)
 {
-    Board b;
-    board_init(&b, NULL);
+    DevBoard b;
+    dev_board_init(&b, NULL);
     g_assert_cmphex(inb(&b, COM1 + 5) & 0x60, ==, 0x60);
     for (const char *p = "hi!"; *p; p++) {
         outb(&b, COM1, *p);
@@ -82,14 +74,14 @@ static void test_serial_tx(void)
     char buf[8] = { 0 };
     g_assert_cmpint(read(b.peer, buf, sizeof(buf)), ==, 3);
     g_assert_cmpstr(buf, ==, "hi!");
-    board_free(&b);
+    dev_board_free(&b);
 }
 
 /* /serial/iir/thri: enabling THRI with THR empty raises it; reading IIR clears it. */
 static void test_serial_thri(void)
 {
-    Board b;
-    board_init(&b, NULL);
+    DevBoard b;
+    dev_board_init(&b, NULL);
     g_assert_cmphex(inb(&b, COM1 + 2), ==, 0x01);     /* no interrupt */
     outb(&b, COM1 + 1, 0x02);                         /* IER.ETBEI */
     g_assert_cmphex(inb(&b, COM1 + 2), ==, 0x02);     /* THRI, cleared by this read */
@@ -98,28 +90,28 @@ static void test_serial_thri(void)
     g_assert_cmphex(inb(&b, COM1 + 2), ==, 0x02);
     outb(&b, COM1 + 2, 0x01);                         /* FIFO on: IIR bits 6-7 */
     g_assert_cmphex(inb(&b, COM1 + 2) & 0xc0, ==, 0xc0);
-    board_free(&b);
+    dev_board_free(&b);
 }
 
 /* /serial/loopback: MCR.LOOP feeds TX back to RX and MCR into MSR. */
 static void test_serial_loopback(void)
 {
-    Board b;
-    board_init(&b, NULL);
+    DevBoard b;
+    dev_board_init(&b, NULL);
     outb(&b, COM1 + 4, 0x10 | 0x02 | 0x01);           /* LOOP, RTS, DTR */
     g_assert_cmphex(inb(&b, COM1 + 6) & 0xf0, ==, 0x30); /* CTS, DSR */
     outb(&b, COM1, 0x5a);
     g_assert_cmphex(inb(&b, COM1 + 5) & 0x01, ==, 0x01);
     g_assert_cmphex(inb(&b, COM1), ==, 0x5a);
     g_assert_cmphex(inb(&b, COM1 + 5) & 0x01, ==, 0x00);
-    board_free(&b);
+    dev_board_free(&b);
 }
 
 /* /serial/rx: bytes from the host arrive in the FIFO and raise RDI/CTI. */
 static void test_serial_rx(void)
 {
-    Board b;
-    board_init(&b, NULL);
+    DevBoard b;
+    dev_board_init(&b, NULL);
     outb(&b, COM1 + 2, 0x01);                         /* FIFO on, trigger 1 */
     outb(&b, COM1 + 1, 0x01);                         /* IER.ERBFI */
     g_assert_cmpint(write(b.peer, "abc", 3), ==, 3);
@@ -138,14 +130,14 @@ static void test_serial_rx(void)
     }
     g_assert_cmpstr(got, ==, "abc");
     g_assert_cmphex(inb(&b, COM1 + 2) & 0x0f, ==, 0x01);
-    board_free(&b);
+    dev_board_free(&b);
 }
 
 /* /serial/divisor: DLAB exposes the divisor latch instead of RBR/IER. */
 static void test_serial_divisor(void)
 {
-    Board b;
-    board_init(&b, NULL);
+    DevBoard b;
+    dev_board_init(&b, NULL);
     outb(&b, COM1 + 3, 0x80);
     outb(&b, COM1, 0x01);
     outb(&b, COM1 + 1, 0x00);
@@ -153,14 +145,14 @@ static void test_serial_divisor(void)
     outb(&b, COM1 + 3, 0x03);
     g_assert_cmphex(inb(&b, COM1 + 1), ==, 0x00);     /* IER untouched */
     g_assert_cmphex(inb(&b, COM1 + 3), ==, 0x03);
-    board_free(&b);
+    dev_board_free(&b);
 }
 
 /* /i8042/self-test and /i8042/reset */
 static void test_i8042(void)
 {
-    Board b;
-    board_init(&b, NULL);
+    DevBoard b;
+    dev_board_init(&b, NULL);
     outb(&b, 0x64, 0xaa);
     g_assert_cmphex(inb(&b, 0x64) & 0x01, ==, 0x01);
     g_assert_cmphex(inb(&b, 0x60), ==, 0x55);
@@ -171,15 +163,15 @@ static void test_i8042(void)
     g_assert_cmpint(b.m->pending_reset, ==, 0);
     outb(&b, 0x64, 0xfe);                             /* pulse reset line */
     g_assert_cmpint(b.m->pending_reset, ==, SHUTDOWN_CAUSE_GUEST_RESET);
-    board_free(&b);
+    dev_board_free(&b);
 }
 
 /* /port92/reset: reads 0 at start as in QEMU; bit 1 (A20) reads back; a
  * 0→1 edge on bit 0 resets. */
 static void test_port92(void)
 {
-    Board b;
-    board_init(&b, NULL);
+    DevBoard b;
+    dev_board_init(&b, NULL);
     g_assert_cmphex(inb(&b, 0x92), ==, 0x00);
     outb(&b, 0x92, 0x02);
     g_assert_cmphex(inb(&b, 0x92), ==, 0x02);
@@ -188,10 +180,10 @@ static void test_port92(void)
     g_assert_cmpint(b.m->pending_reset, ==, 0);
     outb(&b, 0x92, 0x01);
     g_assert_cmpint(b.m->pending_reset, ==, SHUTDOWN_CAUSE_GUEST_RESET);
-    board_free(&b);
+    dev_board_free(&b);
 }
 
-static uint8_t cmos(Board *b, uint8_t index)
+static uint8_t cmos(DevBoard *b, uint8_t index)
 {
     outb(b, 0x70, index);
     return inb(b, 0x71);
@@ -206,8 +198,8 @@ static int bcd(uint8_t v)
 static void test_rtc_base(void)
 {
     const char *extra[] = { "-rtc", "base=2006-06-17T16:01:21", NULL };
-    Board b;
-    board_init(&b, extra);
+    DevBoard b;
+    dev_board_init(&b, extra);
     g_assert_cmpint(bcd(cmos(&b, 0x09)), ==, 6);
     g_assert_cmpint(bcd(cmos(&b, 0x08)), ==, 6);
     g_assert_cmpint(bcd(cmos(&b, 0x07)), ==, 17);
@@ -223,26 +215,26 @@ static void test_rtc_base(void)
     outb(&b, 0x70, 0x0b);
     outb(&b, 0x71, 0x02);
     g_assert_cmpint(bcd(cmos(&b, 0x09)), ==, 24);
-    board_free(&b);
+    dev_board_free(&b);
 }
 
 /* /rtc/cmos/memory: base and extended memory sizes as a BIOS reports them. */
 static void test_cmos_memory(void)
 {
-    Board b;
-    board_init(&b, NULL);
+    DevBoard b;
+    dev_board_init(&b, NULL);
     g_assert_cmpint(cmos(&b, 0x15) | cmos(&b, 0x16) << 8, ==, 640);
     g_assert_cmpint(cmos(&b, 0x17) | cmos(&b, 0x18) << 8, ==, 63 * 1024);
     g_assert_cmpint(cmos(&b, 0x34) | cmos(&b, 0x35) << 8, ==, (48 << 20) >> 16);
     g_assert_cmpint(cmos(&b, 0x5f), ==, 1);           /* CPUs - 1 */
-    board_free(&b);
+    dev_board_free(&b);
 }
 
 /* /acpi/pm-timer: 24-bit, counting at 3.579545 MHz with the virtual clock. */
 static void test_pm_timer(void)
 {
-    Board b;
-    board_init(&b, NULL);
+    DevBoard b;
+    dev_board_init(&b, NULL);
     tern_clock_start(&b.m->clock);    /* as when running, without running vCPUs */
     /* Bracket each counter read with clock reads: the rate must fall
      * between the two bounds this gives, whatever the scheduler does
@@ -260,30 +252,30 @@ static void test_pm_timer(void)
     double ticks = (t1 - t0) & 0xffffff;
     g_assert_cmpfloat((ticks - 10) / ((wd - wa) / 1e6), <=, 3579545.0);
     g_assert_cmpfloat((ticks + 10) / ((wc - wb) / 1e6), >=, 3579545.0);
-    board_free(&b);
+    dev_board_free(&b);
 }
 
 /* /acpi/soft-off: SLP_TYP 0 + SLP_EN requests a guest shutdown. */
 static void test_acpi_soft_off(void)
 {
-    Board b;
-    board_init(&b, NULL);
+    DevBoard b;
+    dev_board_init(&b, NULL);
     g_assert_cmphex(inl(&b, ACPI_PM_BASE + 4) & 1, ==, 1);   /* SCI_EN */
     outw(&b, ACPI_PM_BASE + 4, 5 << 10);              /* SLP_TYP without SLP_EN */
     g_assert_cmpint(b.m->pending_shutdown, ==, 0);
     outw(&b, ACPI_PM_BASE + 4, 1 << 13);
     g_assert_cmpint(b.m->pending_shutdown, ==, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
-    board_free(&b);
+    dev_board_free(&b);
 }
 
 /* /pio/unassigned: nothing at a port reads as all ones. */
 static void test_unassigned(void)
 {
-    Board b;
-    board_init(&b, NULL);
+    DevBoard b;
+    dev_board_init(&b, NULL);
     g_assert_cmphex(inb(&b, 0x2f8), ==, 0xff);        /* no COM2 */
     g_assert_cmphex(inl(&b, 0xcfc), ==, 0xffffffff);
-    board_free(&b);
+    dev_board_free(&b);
 }
 
 int main(int argc, char **argv)
