@@ -1,5 +1,6 @@
 #include "board/acpi.h"
 #include "board/mptable.h"
+#include "board/pc.h"
 
 #include <string.h>
 
@@ -102,7 +103,7 @@ static uint32_t add_fadt(GByteArray *b, uint32_t base, uint32_t facs, uint32_t d
     return add_table(b, base, "FACP", 3, f, sizeof(f), 8);
 }
 
-GByteArray *acpi_build_tables(unsigned ncpus, const uint32_t *apic_ids, uint32_t base)
+GByteArray *acpi_build_tables(const AcpiBoard *board, Machine *m, uint32_t base)
 {
     GByteArray *b = g_byte_array_new();
     uint8_t rsdp[36] = { 0 };
@@ -118,12 +119,10 @@ GByteArray *acpi_build_tables(unsigned ncpus, const uint32_t *apic_ids, uint32_t
     facs_t[32] = 1;   /* version */
     g_byte_array_append(b, facs_t, 64);
 
-    /* DSDT: Name (_S5, Package () { 0, 0, 0, 0 }) — SLP_TYP 0 is soft-off. */
-    static const uint8_t dsdt_aml[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04,
-                                        0x00, 0x00, 0x00, 0x00 };
-    uint32_t dsdt = add_table(b, base, "DSDT", 2, dsdt_aml, sizeof(dsdt_aml), 8);
+    g_autoptr(GByteArray) aml = acpi_dsdt_build(board, m);
+    uint32_t dsdt = add_table(b, base, "DSDT", 2, aml->data, aml->len, 8);
     uint32_t fadt = add_fadt(b, base, facs, dsdt);
-    uint32_t madt = add_madt(b, base, ncpus, apic_ids);
+    uint32_t madt = add_madt(b, base, board->ncpus, board->apic_ids);
 
     uint8_t rsdt_body[8], xsdt_body[16];
     put_u32(rsdt_body, fadt);
@@ -143,4 +142,15 @@ GByteArray *acpi_build_tables(unsigned ncpus, const uint32_t *apic_ids, uint32_t
     r[8] = checksum(r, 20);
     r[32] = checksum(r, 36);
     return b;
+}
+
+GByteArray *machine_acpi_tables(Machine *m, uint32_t base)
+{
+    AcpiBoard board = {
+        .ncpus = m->cfg->smp_cpus,
+        .apic_ids = m->apic_ids,
+        .ram_below_4g = m->ram.below_4g,
+        .ram_above_4g = m->ram.size - m->ram.below_4g,
+    };
+    return acpi_build_tables(&board, m, base);
 }

@@ -1,5 +1,6 @@
 /* ACPI tables for direct kernel boot (ACPI 2.0+): RSDP, RSDT, XSDT, FADT,
- * FACS, DSDT (with \_S5 for soft-off) and MADT (CPUs, IOAPIC, ISA
+ * FACS, DSDT (\_S5 for soft-off, the PCI root bridge and its routing: see
+ * acpi-dsdt.c) and MADT (CPUs, IOAPIC, ISA
  * overrides), so kernels built without MP-table support (Debian's cloud
  * kernel) find every CPU and the IOAPIC. */
 #pragma once
@@ -12,5 +13,25 @@
 #define ACPI_GPE0_BASE 0xafe0
 #define ACPI_SCI_IRQ 9
 
-/* All tables, laid out from `base`; the RSDP is at base. */
-GByteArray *acpi_build_tables(unsigned ncpus, const uint32_t *apic_ids, uint32_t base);
+typedef struct Machine Machine;
+
+/* What the tables describe. */
+typedef struct AcpiBoard {
+    unsigned ncpus;
+    const uint32_t *apic_ids;
+    uint64_t ram_below_4g;
+    uint64_t ram_above_4g;
+} AcpiBoard;
+
+/* All tables, laid out from `base`; the RSDP is at base. m (may be NULL)
+ * supplies the devices that describe themselves in the DSDT. */
+GByteArray *acpi_build_tables(const AcpiBoard *board, Machine *m, uint32_t base);
+/* The same for a built machine. */
+GByteArray *machine_acpi_tables(Machine *m, uint32_t base);
+/* The DSDT's AML body (no table header). */
+GByteArray *acpi_dsdt_build(const AcpiBoard *board, Machine *m);
+
+/* For DeviceInfo.acpi_aml: Device (NAME) with _HID (a PNP ID like
+ * "PNP0501", compressed, or an ACPI ID string), _UID (if uid >= 0), _STA
+ * present and _CRS from crs (resource items; the end tag is added). */
+void acpi_isa_device(GByteArray *b, const char *name, const char *hid, int uid, GByteArray *crs);

@@ -69,6 +69,9 @@ struct DeviceInfo {
     void (*unrealize)(DeviceState *dev);
     /* system_powerdown: the device that has a power button presses it. */
     void (*power_button)(DeviceState *dev);
+    /* Describes the device in the DSDT: appends AML (a Device term) that
+     * goes into the ISA bridge's scope, \_SB.PCI0.ISA. */
+    void (*acpi_aml)(DeviceState *dev, GByteArray *aml);
     const StateDescription *state;
 };
 

@@ -370,7 +370,7 @@ static unsigned apic_id_limit(const MachineConfig *cfg)
 
 static bool add_acpi(FwCfgState *s, Machine *m, GError **errp)
 {
-    g_autoptr(GByteArray) blob = acpi_build_tables(m->cfg->smp_cpus, m->apic_ids, 0);
+    g_autoptr(GByteArray) blob = machine_acpi_tables(m, 0);
     AcpiLoaderFiles f;
     if (!acpi_loader_build(blob->data, blob->len, &f, errp)) {
         return false;

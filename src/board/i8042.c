@@ -1,6 +1,8 @@
 /* i8042 keyboard controller, enough for an OS to probe it and to reset the
  * machine through it: self-test, command byte, output port, keyboard
  * reset/identify, and pulse-reset (0x64 ← 0xfe). No mouse. */
+#include "board/acpi.h"
+#include "board/aml.h"
 #include "board/pc.h"
 
 #define STAT_OBF     0x01
@@ -227,6 +229,21 @@ static bool i8042_realize(DeviceState *dev, GError **errp)
            machine_map_pio(dev->machine, "i8042-cmd", 0x64, 1, &i8042_cmd_ops, s, errp);
 }
 
+/* The keyboard controller and its mouse port, for the guest's PnP
+ * drivers. */
+static void i8042_acpi_aml(DeviceState *dev, GByteArray *aml)
+{
+    (void)dev;
+    g_autoptr(GByteArray) kbd = g_byte_array_new();
+    aml_rt_io(kbd, 0x60, 0x60, 1, 1);
+    aml_rt_io(kbd, 0x64, 0x64, 1, 1);
+    aml_rt_irq_noflags(kbd, 1u << 1);
+    acpi_isa_device(aml, "KBD", "PNP0303", -1, kbd);
+    g_autoptr(GByteArray) mou = g_byte_array_new();
+    aml_rt_irq_noflags(mou, 1u << 12);
+    acpi_isa_device(aml, "MOU", "PNP0F13", -1, mou);
+}
+
 static const StateField i8042_fields[] = {
     STATE_UINT(I8042State, status),
     STATE_UINT(I8042State, mode),
@@ -249,5 +266,6 @@ const DeviceInfo i8042_info = {
     .instance_size = sizeof(I8042State),
     .realize = i8042_realize,
     .reset = i8042_reset,
+    .acpi_aml = i8042_acpi_aml,
     .state = &i8042_state,
 };

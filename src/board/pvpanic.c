@@ -1,6 +1,8 @@
 /* isa-pvpanic: the guest writes bit 0 to its port when it panics (Linux's
  * pvpanic driver does), which raises GUEST_PANICKED and applies the panic
  * action. Reads tell the guest which events the device accepts. */
+#include "board/acpi.h"
+#include "board/aml.h"
 #include "board/pc.h"
 
 #define PVPANIC_PANICKED      (1 << 0)
@@ -37,6 +39,15 @@ static bool pvpanic_realize(DeviceState *dev, GError **errp)
     return machine_map_pio(dev->machine, "pvpanic", s->ioport, 1, &pvpanic_ops, s, errp);
 }
 
+/* Linux's pvpanic driver finds the port through ACPI ID QEMU0001. */
+static void pvpanic_acpi_aml(DeviceState *dev, GByteArray *aml)
+{
+    PvPanicState *s = (PvPanicState *)dev;
+    g_autoptr(GByteArray) crs = g_byte_array_new();
+    aml_rt_io(crs, s->ioport, s->ioport, 1, 1);
+    acpi_isa_device(aml, "PEVT", "QEMU0001", -1, crs);
+}
+
 static const DeviceProperty pvpanic_props[] = {
     DEFINE_PROP_U32("ioport", PvPanicState, ioport, 0x505),
     DEFINE_PROP_U32("events", PvPanicState, events, PVPANIC_PANICKED | PVPANIC_CRASH_LOADED),
@@ -55,5 +66,6 @@ const DeviceInfo isa_pvpanic_info = {
     .user_creatable = true,
     .props = pvpanic_props,
     .realize = pvpanic_realize,
+    .acpi_aml = pvpanic_acpi_aml,
     .state = &pvpanic_state,
 };

@@ -2,6 +2,8 @@
  * isa-serial: 16-byte FIFOs, loopback, modem status, and interrupt
  * identification recomputed from the registers after every access.
  * Transmission is instant: THR empties as soon as it is written. */
+#include "board/acpi.h"
+#include "board/aml.h"
 #include "board/pc.h"
 #include "util/error.h"
 
@@ -343,6 +345,17 @@ static bool serial_realize(DeviceState *dev, GError **errp)
     return machine_map_pio(dev->machine, name, s->iobase, 8, &serial_ops, s, errp);
 }
 
+/* COMn for the guest's PnP serial driver. */
+static void serial_acpi_aml(DeviceState *dev, GByteArray *aml)
+{
+    SerialState *s = (SerialState *)dev;
+    g_autoptr(GByteArray) crs = g_byte_array_new();
+    aml_rt_io(crs, s->iobase, s->iobase, 0, 8);
+    aml_rt_irq_noflags(crs, 1u << s->irq);
+    g_autofree char *name = g_strdup_printf("COM%u", s->index + 1);
+    acpi_isa_device(aml, name, "PNP0501", s->index + 1, crs);
+}
+
 static bool serial_post_load(void *obj, GError **errp)
 {
     SerialState *s = obj;
@@ -394,5 +407,6 @@ const DeviceInfo isa_serial_info = {
     .props = serial_props,
     .realize = serial_realize,
     .reset = serial_reset,
+    .acpi_aml = serial_acpi_aml,
     .state = &serial_state,
 };
