@@ -83,7 +83,10 @@ static uint32_t add_fadt(GByteArray *b, uint32_t base, uint32_t facs, uint32_t d
     put_u32(F(36), facs);
     put_u32(F(40), dsdt);
     put_u16(F(46), ACPI_SCI_IRQ);
-    /* SMI_CMD = 0: the machine is always in ACPI mode. */
+    /* The OS switches to ACPI mode (SCI_EN) through the APM control port. */
+    put_u32(F(48), ACPI_SMI_CMD_PORT);
+    *F(52) = ACPI_ENABLE_VALUE;
+    *F(53) = ACPI_DISABLE_VALUE;
     put_u32(F(56), ACPI_PM_BASE);          /* PM1a_EVT_BLK */
     put_u32(F(64), ACPI_PM_BASE + 4);      /* PM1a_CNT_BLK */
     put_u32(F(76), ACPI_PM_BASE + 8);      /* PM_TMR_BLK */

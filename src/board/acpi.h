@@ -12,6 +12,9 @@
 #define ACPI_PM_BASE 0x600            /* PM1a event, PM1a control, PM timer */
 #define ACPI_GPE0_BASE 0xafe0
 #define ACPI_SCI_IRQ 9
+#define ACPI_SMI_CMD_PORT 0xb2        /* APM control: the OS enables ACPI mode here */
+#define ACPI_ENABLE_VALUE 0xf1
+#define ACPI_DISABLE_VALUE 0xf0
 
 typedef struct Machine Machine;
 

@@ -7,6 +7,7 @@
     X(i8042_info)            \
     X(port92_info)           \
     X(mc146818rtc_info)      \
+    X(isa_pit_info)          \
     X(i440fx_info)           \
     X(piix3_info)            \
     X(piix3_ide_info)        \

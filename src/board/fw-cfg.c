@@ -368,7 +368,7 @@ static unsigned apic_id_limit(const MachineConfig *cfg)
     return limit;
 }
 
-static bool add_acpi(FwCfgState *s, Machine *m, GError **errp)
+bool fw_cfg_add_acpi(FwCfgState *s, Machine *m, GError **errp)
 {
     g_autoptr(GByteArray) blob = machine_acpi_tables(m, 0);
     AcpiLoaderFiles f;
@@ -416,7 +416,7 @@ static bool populate_pc(FwCfgState *s, GError **errp)
            fw_cfg_add_file(s, "etc/e820", build_e820(m), errp) &&
            fw_cfg_add_file(s, "etc/system-states", g_bytes_new_static(system_states, 6), errp) &&
            fw_cfg_add_file(s, "etc/tpm/log", empty(), errp) &&
-           add_acpi(s, m, errp);
+           fw_cfg_add_acpi(s, m, errp);
 }
 
 /* ---- the device ---- */

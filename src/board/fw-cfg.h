@@ -85,5 +85,8 @@ bool fw_cfg_add_file(FwCfgState *s, const char *name, GBytes *data, GError **err
 /* The current contents of an item (key as a selector would give it),
  * or NULL: for the monitor and tests. */
 GBytes *fw_cfg_get(FwCfgState *s, uint16_t key);
+/* (Re)builds etc/acpi/rsdp, etc/acpi/tables and etc/table-loader from the
+ * machine: once the -device devices exist, they describe themselves too. */
+bool fw_cfg_add_acpi(FwCfgState *s, Machine *m, GError **errp);
 /* The selector of a file, or -1. */
 int fw_cfg_file_key(FwCfgState *s, const char *name);

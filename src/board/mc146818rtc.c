@@ -403,12 +403,17 @@ static void rtc_write_reg_b(RtcState *s, uint8_t val)
     rtc_sync_updates(s);             /* past seconds count in the old data mode */
     if ((val & REG_B_SET) && !(old & REG_B_SET)) {
         rtc_latch(s);
-        val &= ~REG_B_UIE;           /* datasheet: SET going high clears UIE */
+    }
+    if (val & REG_B_SET) {
+        /* The datasheet clears UIE as SET goes high; QEMU clears it on
+         * every write that has SET, so UIE cannot be set while SET is. */
+        val &= ~REG_B_UIE;
     }
     if (!(val & REG_B_SET) && (old & REG_B_SET)) {
-        /* Registers are read in the new data mode; the divider kept running
-         * under SET, so the position in the second is kept. */
-        s->cmos[RTC_REG_B] = val;
+        /* The registers were written in the data mode SET was held in,
+         * so they are read in that one, not the one this write brings
+         * (QEMU does the same). The divider kept running under SET, so
+         * the position in the second is kept. */
         if (rtc_divider_running(s)) {
             rtc_take_time(s, rtc_current_frac(s));
         }

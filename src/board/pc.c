@@ -1,6 +1,9 @@
 #define G_LOG_DOMAIN "tern-board"
 #include "board/pc.h"
 #include "board/acpi.h"
+#include "board/pc-bios.h"
+#include "board/fw-cfg-kernel.h"
+#include "board/fw-cfg.h"
 #include "board/boot-cpu.h"
 #include "board/e820.h"
 #include "board/mptable.h"
@@ -8,6 +11,7 @@
 #include "util/error.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -237,6 +241,7 @@ static bool create_board_devices(Machine *m, GError **errp)
     return device_create_simple(m, "i8042", errp, NULL) &&
            device_create_simple(m, "port92", errp, NULL) &&
            device_create_simple(m, "mc146818rtc", errp, NULL) &&
+           (m->has_kvm || device_create_simple(m, "isa-pit", errp, NULL)) &&   /* else KVM's PIT */
            device_create_simple(m, "piix3-ide", errp, NULL) &&
            device_create_simple(m, "PIIX4_PM", errp, NULL) &&
            device_create_simple(m, "fw_cfg_io", errp, NULL);
@@ -255,6 +260,9 @@ static bool load_boot_image(Machine *m, GError **errp)
             return false;
         }
         return true;
+    }
+    if (m->bios) {
+        return fw_cfg_load_kernel(m, errp);   /* the firmware loads it */
     }
     BootParams p = { .kernel = cfg->kernel, .initrd = cfg->initrd, .cmdline = cfg->append,
                      .ncpus = cfg->smp_cpus };
@@ -335,6 +343,13 @@ static bool create_vcpus(Machine *m, GError **errp)
     return vcpus_save_reset_state(m->vcpus, errp) && vcpus_start_threads(m->vcpus, errp);
 }
 
+/* A vCPU thread armed a timer earlier than the main loop's poll timeout. */
+static void timers_notify(void *opaque)
+{
+    Machine *m = opaque;
+    g_main_context_wakeup(m->ctx);
+}
+
 Machine *machine_new(MachineConfig *cfg, GError **errp)
 {
     Machine *m = g_new0(Machine, 1);
@@ -347,6 +362,8 @@ Machine *machine_new(MachineConfig *cfg, GError **errp)
         tern_clock_set_manual(&m->clock);   /* time is the test's: 0 until clock_step */
     }
     tern_timer_list_init(&m->timers, &m->clock);
+    m->timers.notify = timers_notify;
+    m->timers.notify_opaque = m;
     m->pio = address_space_new("I/O");
     m->mmio = address_space_new("memory");
     m->devices = g_ptr_array_new();
@@ -415,10 +432,18 @@ Machine *machine_new(MachineConfig *cfg, GError **errp)
             goto fail;
         }
     }
+    FwCfgState *fw_cfg = fw_cfg_find(m);
+    if (fw_cfg && !fw_cfg_add_acpi(fw_cfg, m, errp)) {
+        goto fail;
+    }
+    if (pc_bios_wanted(cfg) && !pc_bios_load(m, errp)) {
+        goto fail;
+    }
     if (!load_boot_image(m, errp)) {
         goto fail;
     }
     if (m->has_kvm) {
+        pc_bios_stand_in(m);
         m->irqchip_reset = kvm_irqchip_save(&m->kvm);
         if (!create_vcpus(m, errp)) {
             goto fail;
@@ -455,6 +480,9 @@ void machine_free(Machine *m)
     address_space_free(m->pio);
     address_space_free(m->mmio);
     boot_image_clear(&m->boot);
+    if (m->bios) {
+        g_bytes_unref(m->bios);
+    }
     guest_ram_destroy(&m->ram);
     g_free(m->irqchip_reset);
     g_free(m->cpuid);
@@ -528,6 +556,7 @@ void machine_reset(Machine *m, ShutdownCause cause)
         device_reset(g_ptr_array_index(m->devices, i));
     }
     if (m->has_kvm) {
+        pc_bios_stand_in(m);
         boot_image_reinstall(&m->boot, &m->ram);
         kvm_irqchip_restore(&m->kvm, m->irqchip_reset);
         g_autoptr(GError) err = NULL;
@@ -660,10 +689,14 @@ static void process_requests(Machine *m)
     }
 }
 
-/* Sleeps no longer than the next device timer, while virtual time runs
- * (qtest moves the clock itself; a stopped VM's clock stands still). */
-static gint timer_poll_timeout(Machine *m, gint timeout)
+/* How long to sleep, in ns (-1: until an fd is ready): no longer than
+ * glib's timeout (ms) nor than the next device timer while virtual time
+ * runs (qtest moves the clock itself; a stopped VM's clock stands still).
+ * Nanoseconds, not glib's milliseconds: a 1024 Hz RTC would otherwise
+ * fire up to a millisecond late and lose ticks. */
+static int64_t poll_timeout_ns(Machine *m, gint timeout_ms)
 {
+    int64_t timeout = timeout_ms < 0 ? -1 : timeout_ms * (int64_t)1000000;
     int64_t deadline = tern_timer_list_deadline(&m->timers);
     if (m->clock.manual && deadline >= 0 && deadline <= tern_clock_virtual_ns(&m->clock)) {
         return 0;   /* armed in the past: runs now, as QEMU's main loop does */
@@ -671,9 +704,17 @@ static gint timer_poll_timeout(Machine *m, gint timeout)
     if (deadline < 0 || m->clock.manual || m->clock.stopped_at >= 0) {
         return timeout;
     }
-    int64_t left = deadline - tern_clock_virtual_ns(&m->clock);
-    gint ms = left <= 0 ? 0 : (gint)MIN((left + 999999) / 1000000, G_MAXINT);
-    return timeout < 0 ? ms : MIN(timeout, ms);
+    int64_t left = MAX(deadline - tern_clock_virtual_ns(&m->clock), 0);
+    return timeout < 0 ? left : MIN(timeout, left);
+}
+
+/* GPollFD is struct pollfd on Linux, so ppoll can sleep to the ns. */
+G_STATIC_ASSERT(sizeof(GPollFD) == sizeof(struct pollfd));
+
+static void poll_ns(GPollFD *fds, gint n, int64_t timeout_ns)
+{
+    struct timespec ts = { timeout_ns / 1000000000, timeout_ns % 1000000000 };
+    ppoll((struct pollfd *)fds, n, timeout_ns < 0 ? NULL : &ts, NULL);
 }
 
 int machine_run_loop(Machine *m)
@@ -695,10 +736,10 @@ int machine_run_loop(Machine *m)
             nfds = n;
             fds = g_renew(GPollFD, fds, nfds);
         }
-        timeout = timer_poll_timeout(m, timeout);
+        int64_t timeout_ns = poll_timeout_ns(m, timeout);
         /* The machine lock is free while we sleep, so vCPUs can take it. */
         g_mutex_unlock(&m->lock);
-        g_poll(fds, n, timeout);
+        poll_ns(fds, n, timeout_ns);
         g_mutex_lock(&m->lock);
         if (g_main_context_check(ctx, prio, fds, n)) {
             g_main_context_dispatch(ctx);

@@ -75,6 +75,7 @@ struct Machine {
     GPtrArray *devices;         /* DeviceState, in creation order */
     GPtrArray *chardevs;        /* Chardev */
     BootImage boot;
+    GBytes *bios;               /* the firmware ROM, or NULL */
     KvmIrqchipState *irqchip_reset;
 
     GArray *observers;          /* MachineObserver */

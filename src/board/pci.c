@@ -63,28 +63,6 @@ void pci_bus_config_write(PciBus *bus, unsigned devfn, unsigned off, uint32_t va
     }
 }
 
-/* CONFIG_ADDRESS: only a 32-bit write at 0xcf8 latches it (narrower ones
- * go to other ISA devices on real hardware; QEMU drops them). Reads of
- * any width anywhere in 0xcf8-0xcfb return its low bytes, as QEMU's. */
-static uint64_t config_addr_read(void *opaque, uint64_t off, unsigned size)
-{
-    PciBus *bus = opaque;
-    (void)off;
-    return bus->config_addr & all_ones(size);
-}
-
-static void config_addr_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
-{
-    PciBus *bus = opaque;
-    if (off == 0 && size == 4) {
-        bus->config_addr = val;
-    }
-}
-
-static const TernRegionOps config_addr_ops = { .read = config_addr_read,
-                                               .write = config_addr_write };
-static const TernRegionOps config_addr_hi_ops = { .read = config_addr_read };
-
 /* Where a CONFIG_DATA access at port byte `k` goes: false if nowhere.
  * Type 1 (bus != 0) has no bus behind it. QEMU 7.2 keeps CONFIG_ADDRESS
  * bits 1:0 and ORs the port's byte offset into them; so does Tern. */
@@ -141,6 +119,63 @@ static void config_data_write(void *opaque, uint64_t off, uint64_t val, unsigned
 
 static const TernRegionOps config_data_ops = { .read = config_data_read,
                                                .write = config_data_write };
+
+/* CONFIG_ADDRESS: only a 32-bit write at 0xcf8 latches it (narrower ones
+ * go to other ISA devices on real hardware; QEMU drops them). A read of
+ * any width starting anywhere in 0xcf8-0xcfb returns its low bytes, as
+ * QEMU's. An access that runs past 0xcfb is split the way QEMU 7.2's
+ * memory core splits it (naturally aligned pieces counted from 0xcf8),
+ * the part from 0xcfc on going to CONFIG_DATA: inl 0xcfa reads two bytes
+ * of CONFIG_ADDRESS and two of configuration space. */
+static uint64_t config_addr_access(PciBus *bus, unsigned k, uint64_t val, unsigned size,
+                                   bool write)
+{
+    uint64_t v = 0;
+    for (unsigned done = 0; done < size;) {
+        unsigned at = k + done, n = data_piece(at, size - done);
+        if (at >= 4) {
+            n = size - done;   /* CONFIG_DATA's: it splits the rest itself */
+        }
+        uint64_t piece = (val >> (8 * done)) & all_ones(n);
+        if (at >= 4 && write) {
+            config_data_write(bus, at - 4, piece, n);
+        } else if (at >= 4) {
+            v |= config_data_read(bus, at - 4, n) << (8 * done);
+        } else if (write && at == 0 && n == 4) {
+            bus->config_addr = piece;
+        } else if (!write) {
+            v |= (uint64_t)(bus->config_addr & all_ones(n)) << (8 * done);
+        }
+        done += n;
+    }
+    return v;
+}
+
+static uint64_t config_addr_read(void *opaque, uint64_t off, unsigned size)
+{
+    return config_addr_access(opaque, off, 0, size, false);
+}
+
+static void config_addr_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    config_addr_access(opaque, off, val, size, true);
+}
+
+/* 0xcfa-0xcfb: the same register (0xcf9 between is the PIIX3's). */
+static uint64_t config_addr_hi_read(void *opaque, uint64_t off, unsigned size)
+{
+    return config_addr_access(opaque, off + 2, 0, size, false);
+}
+
+static void config_addr_hi_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    config_addr_access(opaque, off + 2, val, size, true);
+}
+
+static const TernRegionOps config_addr_ops = { .read = config_addr_read,
+                                               .write = config_addr_write };
+static const TernRegionOps config_addr_hi_ops = { .read = config_addr_hi_read,
+                                                  .write = config_addr_hi_write };
 
 bool pci_bus_map_config_ports(PciBus *bus, GError **errp)
 {

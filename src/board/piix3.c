@@ -47,27 +47,44 @@ typedef struct Piix3IdeState {
     PciDevice pci;
 } Piix3IdeState;
 
+/* ---- byte-wide registers ----
+ * RCR and the ELCRs are one-byte registers that decode every access
+ * starting at their port, whatever its width: QEMU 7.2 (the oracle) splits
+ * a wide access into byte accesses to the same register, so a read
+ * returns the byte in every lane and a write stores each byte in turn,
+ * the last one winning. */
+static uint64_t byte_reg_replicate(uint8_t v, unsigned size)
+{
+    uint64_t r = 0;
+    for (unsigned i = 0; i < size; i++) {
+        r |= (uint64_t)v << (8 * i);
+    }
+    return r;
+}
+
 /* ---- 0xcf9: reset control ---- */
 
 static uint64_t rcr_read(void *opaque, uint64_t off, unsigned size)
 {
     (void)off;
-    (void)size;
-    return ((Piix3State *)opaque)->rcr;
+    return byte_reg_replicate(((Piix3State *)opaque)->rcr, size);
 }
 
 static void rcr_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
     Piix3State *s = opaque;
     (void)off;
-    (void)size;
-    /* QEMU resets on RCPU set (the datasheet says on its 0->1 edge) and
-     * keeps only SRST; hard and soft reset are the same reset here. */
-    if (val & RCR_RCPU) {
-        machine_request_reset(s->pci.parent.machine, SHUTDOWN_CAUSE_GUEST_RESET);
-        return;
+    for (unsigned i = 0; i < size; i++) {
+        uint8_t b = val >> (8 * i);
+        /* QEMU resets on RCPU set (the datasheet says on its 0->1 edge)
+         * and keeps only SRST; hard and soft reset are the same reset
+         * here. */
+        if (b & RCR_RCPU) {
+            machine_request_reset(s->pci.parent.machine, SHUTDOWN_CAUSE_GUEST_RESET);
+            return;
+        }
+        s->rcr = b & RCR_SRST;
     }
-    s->rcr = val & RCR_SRST;
 }
 
 static const TernRegionOps rcr_ops = { .read = rcr_read, .write = rcr_write };
@@ -79,38 +96,29 @@ static const TernRegionOps rcr_ops = { .read = rcr_read, .write = rcr_write };
  * bits for IRQ 0, 1, 2, 8 and 13 are fixed at edge, as on the 8259s. */
 static const uint8_t elcr_wmask[2] = { 0xf8, 0xde };
 
-static uint64_t elcr_read(Piix3State *s, unsigned first, unsigned size)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size; i++) {
-        v |= (uint64_t)(first + i < 2 ? s->elcr[first + i] : 0xff) << (8 * i);
-    }
-    return v;
-}
-
-static void elcr_write(Piix3State *s, unsigned first, uint64_t val, unsigned size)
-{
-    for (unsigned i = 0; i < size && first + i < 2; i++) {
-        s->elcr[first + i] = (val >> (8 * i)) & elcr_wmask[first + i];
-    }
-}
-
 static uint64_t elcr1_read(void *opaque, uint64_t off, unsigned size)
 {
     (void)off;
-    return elcr_read(opaque, 0, size);
+    return byte_reg_replicate(((Piix3State *)opaque)->elcr[0], size);
+}
+
+static uint64_t elcr2_read(void *opaque, uint64_t off, unsigned size)
+{
+    (void)off;
+    return byte_reg_replicate(((Piix3State *)opaque)->elcr[1], size);
+}
+
+static void elcr_write(Piix3State *s, unsigned n, uint64_t val, unsigned size)
+{
+    for (unsigned i = 0; i < size; i++) {
+        s->elcr[n] = (val >> (8 * i)) & elcr_wmask[n];
+    }
 }
 
 static void elcr1_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
     (void)off;
     elcr_write(opaque, 0, val, size);
-}
-
-static uint64_t elcr2_read(void *opaque, uint64_t off, unsigned size)
-{
-    (void)off;
-    return elcr_read(opaque, 1, size);
 }
 
 static void elcr2_write(void *opaque, uint64_t off, uint64_t val, unsigned size)

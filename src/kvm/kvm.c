@@ -187,12 +187,12 @@ void kvm_vm_set_irq(KvmVm *vm, unsigned gsi, int level)
     }
 }
 
-bool kvm_vm_set_memory(KvmVm *vm, unsigned slot, uint64_t gpa, uint64_t size,
-                       void *host, bool log_dirty, GError **errp)
+static bool set_region(KvmVm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *host,
+                       uint32_t flags, GError **errp)
 {
     struct kvm_userspace_memory_region region = {
         .slot = slot,
-        .flags = log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+        .flags = flags,
         .guest_phys_addr = gpa,
         .memory_size = size,
         .userspace_addr = (uintptr_t)host,
@@ -204,6 +204,22 @@ bool kvm_vm_set_memory(KvmVm *vm, unsigned slot, uint64_t gpa, uint64_t size,
         return false;
     }
     return true;
+}
+
+bool kvm_vm_set_memory(KvmVm *vm, unsigned slot, uint64_t gpa, uint64_t size,
+                       void *host, bool log_dirty, GError **errp)
+{
+    return set_region(vm, slot, gpa, size, host, log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0, errp);
+}
+
+bool kvm_vm_set_rom(KvmVm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *host,
+                    GError **errp)
+{
+    if (kvm_check_extension(vm, KVM_CAP_READONLY_MEM) <= 0) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "KVM has no read-only memory slots");
+        return false;
+    }
+    return set_region(vm, slot, gpa, size, host, KVM_MEM_READONLY, errp);
 }
 
 struct KvmIrqchipState {

@@ -37,6 +37,9 @@ void kvm_vm_set_irq(KvmVm *vm, unsigned gsi, int level);
 
 bool kvm_vm_set_memory(KvmVm *vm, unsigned slot, uint64_t gpa, uint64_t size,
                        void *host, bool log_dirty, GError **errp);
+/* A read-only slot (firmware ROM): guest writes exit as MMIO. */
+bool kvm_vm_set_rom(KvmVm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *host,
+                    GError **errp);
 
 /* The in-kernel PIC/IOAPIC/PIT state at creation, put back on reset. */
 typedef struct KvmIrqchipState KvmIrqchipState;

@@ -31,6 +31,7 @@ void machine_config_free(MachineConfig *cfg)
     g_free(cfg->cpu_model);
     g_ptr_array_unref(cfg->cpu_flags);
     g_free(cfg->kernel);
+    g_free(cfg->bios);
     g_free(cfg->initrd);
     g_free(cfg->append);
     g_free(cfg->name);

@@ -22,6 +22,7 @@ typedef struct MachineConfig {
     uint64_t ram_size;
     unsigned smp_cpus, sockets, dies, cores, threads, max_cpus;
     char *kernel, *initrd, *append;
+    char *bios;                  /* -bios, or NULL */
     char *name;
     bool debug_threads;
     bool has_uuid;

@@ -248,6 +248,7 @@ static bool opt_smp(MachineConfig *cfg, const char *arg, GError **errp)
         return true;                                                        \
     }
 STRING_OPTION(opt_kernel, kernel)
+STRING_OPTION(opt_bios, bios)
 STRING_OPTION(opt_initrd, initrd)
 STRING_OPTION(opt_append, append)
 STRING_OPTION(opt_pidfile, pidfile)
@@ -660,6 +661,7 @@ static const OptionDef options[] = {
     { "m", true, opt_m, "[size=]RAM size (default unit MiB)" },
     { "smp", true, opt_smp, "[cpus=]n[,sockets=,dies=,cores=,threads=,maxcpus=]" },
     { "kernel", true, opt_kernel, "bzImage, ELF vmlinux or multiboot kernel" },
+    { "bios", true, opt_bios, "firmware image (default: SeaBIOS's bios-256k.bin without -kernel)" },
     { "initrd", true, opt_initrd, "initial ram disk" },
     { "append", true, opt_append, "kernel command line" },
     { "name", true, opt_name, "[guest=]name[,debug-threads=on]" },

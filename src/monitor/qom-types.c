@@ -30,6 +30,7 @@ static const QomType base_types[] = {
     { "container", "object", false, TYPE_PLAIN },
     { "device", "object", true, TYPE_DEVICE_BASE },
     { "isa-device", "device", true, TYPE_DEVICE_BASE },
+    { "pit-common", "isa-device", true, TYPE_DEVICE_BASE },
     { "pci-device", "device", true, TYPE_DEVICE_BASE },
     { "sys-bus-device", "device", true, TYPE_DEVICE_BASE },
     { "cpu", "device", true, TYPE_CPU_BASE },

@@ -12,6 +12,8 @@ void tern_timer_list_init(TernTimerList *l, TernClock *clock)
 {
     l->clock = clock;
     l->active = NULL;
+    l->notify = NULL;
+    l->notify_opaque = NULL;
 }
 
 void tern_timer_list_destroy(TernTimerList *l)
@@ -50,6 +52,9 @@ void tern_timer_mod(TernTimer *t, int64_t expire_ns)
     t->expire = expire_ns;
     t->pending = true;
     t->list->active = g_list_insert_sorted(t->list->active, t, by_deadline);
+    if (t->list->active->data == t && t->list->notify) {
+        t->list->notify(t->list->notify_opaque);
+    }
 }
 
 void tern_timer_del(TernTimer *t)

@@ -18,6 +18,11 @@ typedef void (*TernTimerFn)(void *opaque);
 typedef struct TernTimerList {
     TernClock *clock;
     GList *active;           /* TernTimer, sorted by deadline */
+    /* Called when a new earliest deadline appears, so that a main loop
+     * sleeping until the old one (a vCPU thread armed the timer during an
+     * exit) recomputes its timeout. */
+    void (*notify)(void *opaque);
+    void *notify_opaque;
 } TernTimerList;
 
 void tern_timer_list_init(TernTimerList *l, TernClock *clock);

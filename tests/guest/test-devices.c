@@ -55,11 +55,6 @@ static void outb(DevBoard *b, uint16_t port, uint8_t v)
     address_space_write(b->m->pio, port, v, 1);
 }
 
-static void outw(DevBoard *b, uint16_t port, uint16_t v)
-{
-    address_space_write(b->m->pio, port, v, 2);
-}
-
 #define COM1 0x3f8
 
 /* /serial/tx: bytes written to THR reach the chardev; THRE stays set. */
@@ -230,44 +225,6 @@ static void test_cmos_memory(void)
     dev_board_free(&b);
 }
 
-/* /acpi/pm-timer: 24-bit, counting at 3.579545 MHz with the virtual clock. */
-static void test_pm_timer(void)
-{
-    DevBoard b;
-    dev_board_init(&b, NULL);
-    tern_clock_start(&b.m->clock);    /* as when running, without running vCPUs */
-    /* Bracket each counter read with clock reads: the rate must fall
-     * between the two bounds this gives, whatever the scheduler does
-     * (10 ticks of slack cover the clocks' microsecond resolution). */
-    gint64 wa = g_get_monotonic_time();
-    uint32_t t0 = inl(&b, ACPI_PM_BASE + 8);
-    gint64 wb = g_get_monotonic_time();
-    gint64 wc;
-    do {
-        wc = g_get_monotonic_time();
-    } while (wc - wb < 50000);
-    uint32_t t1 = inl(&b, ACPI_PM_BASE + 8);
-    gint64 wd = g_get_monotonic_time();
-    g_assert_cmpuint(t1, <=, 0xffffff);
-    double ticks = (t1 - t0) & 0xffffff;
-    g_assert_cmpfloat((ticks - 10) / ((wd - wa) / 1e6), <=, 3579545.0);
-    g_assert_cmpfloat((ticks + 10) / ((wc - wb) / 1e6), >=, 3579545.0);
-    dev_board_free(&b);
-}
-
-/* /acpi/soft-off: SLP_TYP 0 + SLP_EN requests a guest shutdown. */
-static void test_acpi_soft_off(void)
-{
-    DevBoard b;
-    dev_board_init(&b, NULL);
-    g_assert_cmphex(inl(&b, ACPI_PM_BASE + 4) & 1, ==, 1);   /* SCI_EN */
-    outw(&b, ACPI_PM_BASE + 4, 5 << 10);              /* SLP_TYP without SLP_EN */
-    g_assert_cmpint(b.m->pending_shutdown, ==, 0);
-    outw(&b, ACPI_PM_BASE + 4, 1 << 13);
-    g_assert_cmpint(b.m->pending_shutdown, ==, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
-    dev_board_free(&b);
-}
-
 /* /pio/unassigned: nothing at a port reads as all ones. */
 static void test_unassigned(void)
 {
@@ -294,8 +251,6 @@ int main(int argc, char **argv)
     g_test_add_func("/port92/reset", test_port92);
     g_test_add_func("/rtc/base-date", test_rtc_base);
     g_test_add_func("/rtc/cmos/memory", test_cmos_memory);
-    g_test_add_func("/acpi/pm-timer", test_pm_timer);
-    g_test_add_func("/acpi/soft-off", test_acpi_soft_off);
     g_test_add_func("/pio/unassigned", test_unassigned);
     return g_test_run();
 }

@@ -6,7 +6,8 @@ lines included. Prints TAP, one test per script.
 
 Script format (*.qt): one qtest command per line; blank lines and lines
 starting with '#' are skipped; '# args: ...' gives the machine options
-(both sides). A trailing comment on a command changes the comparison:
+(both sides; ${VAR}s are taken from the environment, e.g.
+${TERN_PAYLOAD_DIR}). A trailing comment on a command changes the comparison:
   '# mask'            only the reply's first word is compared (time, ...)
   '# known: REASON'   a known difference: listed, not a failure
 """
@@ -26,7 +27,9 @@ def parse(path):
         for raw in f:
             line = raw.rstrip('\n')
             if line.startswith('# args:'):
-                args = shlex.split(line[len('# args:'):])
+                args = [os.path.expandvars(a) for a in shlex.split(line[len('# args:'):])]
+                if any('$' in a for a in args):
+                    raise RuntimeError('%s: unset variable in %r' % (path, args))
                 continue
             if not line.strip() or line.startswith('#'):
                 continue

@@ -364,6 +364,39 @@ int64_t qtest_clock_set(QTestState *s, int64_t ns)
     return cmd_value(s, "clock_set %" G_GINT64_FORMAT, ns);
 }
 
+/* Whether one of the IRQ lines from index `from` on raises line num. */
+static bool irq_raised_since(QTestState *s, guint from, int num)
+{
+    g_autofree char *want = g_strdup_printf("IRQ raise %d", num);
+    for (guint i = from; i < s->irq_lines->len; i++) {
+        if (!strcmp(g_ptr_array_index(s->irq_lines, i), want)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int64_t qtest_clock_step_until_irq(QTestState *s, int num, int64_t max_ns)
+{
+    g_assert(num >= 0 && num < MAX_GSI);
+    int64_t now = qtest_clock_step(s, 0);
+    int64_t deadline = now + max_ns;
+    /* Every stop moves the clock by at least 1 ns, so this ends; the
+     * count is only a guard against a timer that re-arms 1 ns ahead. */
+    for (unsigned steps = 0; steps < 1000000; steps++) {
+        guint seen = s->irq_lines->len;
+        int64_t next = qtest_clock_step_next(s);
+        if (next > deadline || next == now) {
+            return -1;               /* past the bound, or nothing armed */
+        }
+        now = next;
+        if (irq_raised_since(s, seen, num)) {
+            return now;
+        }
+    }
+    return -1;
+}
+
 void qtest_irq_intercept_in(QTestState *s, const char *path)
 {
     cmd_ok(s, "irq_intercept_in %s", path);

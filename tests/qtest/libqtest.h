@@ -58,6 +58,12 @@ void qtest_memset(QTestState *s, uint64_t addr, uint8_t pattern, size_t len);
 int64_t qtest_clock_step(QTestState *s, int64_t ns);
 int64_t qtest_clock_step_next(QTestState *s);
 int64_t qtest_clock_set(QTestState *s, int64_t ns);
+/* Steps with clock_step_next (timer to timer: other devices' timers stop
+ * it too, e.g. the PIT's IRQ 0 edges) until an "IRQ raise NUM" line comes,
+ * and returns the virtual time of that stop. -1 if the line did not rise
+ * within max_ns of virtual time or the clock stopped moving. The IRQ lines
+ * stay queued for qtest_take_irq_lines. */
+int64_t qtest_clock_step_until_irq(QTestState *s, int num, int64_t max_ns);
 
 void qtest_irq_intercept_in(QTestState *s, const char *path);
 void qtest_irq_intercept_out(QTestState *s, const char *path);

@@ -109,10 +109,22 @@ static void test_port92_a20(void)
 #define PM_BASE 0x600
 #define PM_TMR (PM_BASE + 8)
 
+/* Reset leaves the PM block off (as QEMU's): put it at PM_BASE and turn
+ * it on, as firmware does (PMBA 0x40, PMREGMISC 0x80 of PCI 00:01.3). */
+static QTestState *pm_init(void)
+{
+    QTestState *s = qtest_init(ARGS);
+    qtest_outl(s, 0xcf8, 0x80000b40);
+    qtest_outl(s, 0xcfc, PM_BASE | 1);
+    qtest_outl(s, 0xcf8, 0x80000b80);
+    qtest_outb(s, 0xcfc, 0x01);
+    return s;
+}
+
 /* ACPI 6.5, 4.8.3.3: the PM timer counts at 3.579545 MHz. */
 static void test_pm_timer_rate(void)
 {
-    QTestState *s = qtest_init(ARGS);
+    QTestState *s = pm_init();
     g_assert_cmphex(qtest_inl(s, PM_TMR), ==, 0);           /* virtual time 0 */
     int64_t steps[] = { 1000, 279, 1000000, 123456789, 1000000000 };
     int64_t now = 0;
@@ -127,7 +139,7 @@ static void test_pm_timer_rate(void)
 /* 24 bits: it wraps after 2^24 ticks (about 4.69 s). */
 static void test_pm_timer_wraps(void)
 {
-    QTestState *s = qtest_init(ARGS);
+    QTestState *s = pm_init();
     int64_t ns = (int64_t)((16777216ULL * 1000000000ULL + 3579544) / 3579545);
     qtest_clock_set(s, ns);
     g_assert_cmphex(qtest_inl(s, PM_TMR), <, 2);
@@ -138,7 +150,7 @@ static void test_pm_timer_wraps(void)
  * and SCI on IRQ 9 once PWRBTN_EN is set. */
 static void test_powerdown(void)
 {
-    QTestState *s = qtest_init(ARGS);
+    QTestState *s = pm_init();
     qtest_irq_intercept_in(s, "ioapic");
     g_free(qtest_qmp(s, "{\"execute\": \"system_powerdown\"}"));
     g_free(qtest_qmp_eventwait(s, "POWERDOWN"));
@@ -152,10 +164,20 @@ static void test_powerdown(void)
     qtest_quit(s);
 }
 
+/* Reset leaves the block off and PMBA = 1 (QEMU's values). */
+static void test_pm_reset_off(void)
+{
+    QTestState *s = qtest_init(ARGS);
+    qtest_outl(s, 0xcf8, 0x80000b40);
+    g_assert_cmphex(qtest_inl(s, 0xcfc), ==, 0x1);
+    g_assert_cmphex(qtest_inw(s, PM_BASE + 4), ==, 0xffff);   /* nothing there */
+    qtest_quit(s);
+}
+
 /* SLP_TYP 0 + SLP_EN: soft-off ends the VM with SHUTDOWN, exit 0. */
 static void test_soft_off(void)
 {
-    QTestState *s = qtest_init(ARGS);
+    QTestState *s = pm_init();
     qtest_outw(s, PM_BASE + 4, 0x2000);
     g_autofree char *ev = qtest_qmp_eventwait(s, "SHUTDOWN");
     g_assert_nonnull(strstr(ev, "\"guest-shutdown\""));
@@ -191,6 +213,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qtest/pm/timer-wraps", test_pm_timer_wraps);
     g_test_add_func("/qtest/pm/powerdown", test_powerdown);
     g_test_add_func("/qtest/pm/soft-off", test_soft_off);
+    g_test_add_func("/qtest/pm/reset-off", test_pm_reset_off);
     g_test_add_func("/qtest/pvpanic/guest-panicked", test_pvpanic);
     return g_test_run();
 }

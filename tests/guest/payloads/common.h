@@ -84,6 +84,52 @@ NORETURN void enter_long_mode(u32 pml4, void (*entry64)(void));
  * .bss, all GPRs zero).  There is no way back to CPL0 afterwards. */
 NORETURN void enter_cpl3(void (*user_entry)(void));
 
+/* ---- interrupts (32-bit protected mode, CPL0) ---- */
+#define IDT_VECTORS 256
+/* Loads a 256-entry IDT.  Vectors 0-31 get stubs that print
+ * "exception <v> at <eip>" (plus the error code where the CPU pushes one)
+ * and exit with EXIT_FAIL; every other vector stays an empty descriptor
+ * (taking it is a #GP, reported the same way) until idt_set_gate().  On
+ * this host `int n` at CPL0 is an emulation failure anyway (HOST.md); `ud2`
+ * and other faults are reported.  A payload that never calls
+ * this keeps entry.S's null IDT, where any exception triple-faults. */
+void idt_init(void);
+/* 32-bit interrupt gate (IF cleared on entry, DPL0) on SEL_CODE32.  The
+ * handler is an entry stub, normally one made by DEFINE_ISR(). */
+void idt_set_gate(u8 vector, const void *handler);
+
+/* DEFINE_ISR(stub, fn) defines the entry stub `stub` for idt_set_gate(): it
+ * saves EAX/ECX/EDX, calls the C function `void fn(void)` (which must have
+ * external linkage) and leaves through isr_return (entry.S).
+ * isr_return does not use `iret`: this host's CPL0 emulator cannot emulate a
+ * protected-mode iret (KVM_EXIT_INTERNAL_ERROR, emulation failure; KVM's
+ * x86 emulator only implements the real-mode one).  For an interrupt taken
+ * at CPL0 with no stack or CS change, `pushl 8(%esp); popfl; ret $8` does the
+ * same: EFLAGS from the frame, then pop EIP and drop CS and EFLAGS.  Set
+ * isr_use_iret = 1 to return with a real iret instead. */
+#define DEFINE_ISR(stub, fn)                                   \
+    void fn(void);                                             \
+    void stub(void);                                           \
+    __asm__(".pushsection .text\n"                             \
+            ".p2align 4\n"                                     \
+            #stub ":\n"                                        \
+            "    pushl %eax\n"                                 \
+            "    pushl %ecx\n"                                 \
+            "    pushl %edx\n"                                 \
+            "    cld\n"                                        \
+            "    call " #fn "\n"                               \
+            "    popl  %edx\n"                                 \
+            "    popl  %ecx\n"                                 \
+            "    popl  %eax\n"                                 \
+            "    jmp   isr_return\n"                           \
+            ".popsection\n")
+extern u32 isr_use_iret;
+static inline void cpu_sti(void) { __asm__ volatile("sti" ::: "memory"); }
+static inline void cpu_cli(void) { __asm__ volatile("cli" ::: "memory"); }
+/* `sti; hlt` is atomic (the sti shadow covers hlt): an interrupt that becomes
+ * pending in between wakes the hlt instead of being taken before it. */
+static inline void cpu_sti_hlt_cli(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
+
 /* Each payload defines payload_main(); entry.S calls payload_start() (which
  * calls payload_main()) with a flat GDT, a stack in .bss and an IDT of
  * limit 0 (any exception triple-faults). */

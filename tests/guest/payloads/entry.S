@@ -43,6 +43,35 @@ triple_fault:
         ud2
         jmp     triple_fault
 
+/* Exception stubs for idt_init() (lib.c): stub v is at exc_stubs + 8*v and
+ * pushes v, so exception_report() sees the vector, [error code,] EIP. */
+        .align  8
+        .globl  exc_stubs
+exc_stubs:
+        vec = 0
+        .rept   32
+        .align  8
+        pushl   $vec
+        jmp     exc_common
+        vec = vec + 1
+        .endr
+exc_common:
+        pushl   %esp                    /* const u32 *frame */
+        call    exception_report
+        jmp     triple_fault
+
+/* Common exit of DEFINE_ISR() stubs (common.h), with the CPU's frame EIP,
+ * CS, EFLAGS on the stack.  A same-privilege return without iret, which this
+ * host's CPL0 emulator rejects; isr_use_iret selects iret for comparison. */
+        .globl  isr_return
+isr_return:
+        cmpl    $0, isr_use_iret
+        jne     1f
+        pushl   8(%esp)                 /* EFLAGS (IF as the interrupted code had it) */
+        popfl
+        ret     $8                      /* EIP; drop CS and EFLAGS */
+1:      iret
+
 /* void enter_long_mode(u32 pml4, void (*entry64)(void)) */
         .globl  enter_long_mode
 enter_long_mode:
@@ -127,10 +156,11 @@ idtr_null:
 
         .section .data
         .align 4
-        .globl  mb_magic, mb_info, user_entry
+        .globl  mb_magic, mb_info, user_entry, isr_use_iret
 mb_magic:   .long 0
 mb_info:    .long 0
 user_entry: .long 0
+isr_use_iret: .long 0
 
         .section .bss
         .align 16

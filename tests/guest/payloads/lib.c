@@ -223,3 +223,43 @@ void enter_cpl3(void (*entry)(void))
     user_entry = (u32)entry;
     enter_long_mode(build_identity_map(), cpl3_trampoline64);
 }
+
+/* ---- interrupts ---- */
+extern char exc_stubs[]; /* entry.S: 32 stubs, EXC_STUB_SIZE bytes apart */
+#define EXC_STUB_SIZE 8
+
+static u64 idt[IDT_VECTORS] __attribute__((aligned(8)));
+
+void idt_set_gate(u8 vector, const void *handler)
+{
+    u32 off = (u32)handler;
+    /* present, DPL0, 32-bit interrupt gate (type 0xe) */
+    idt[vector] = ((u64)((off & 0xffff0000u) | 0x8e00u) << 32) | ((u32)SEL_CODE32 << 16) | (off & 0xffff);
+}
+
+void idt_init(void)
+{
+    struct __attribute__((packed)) { u16 limit; u32 base; } idtr = { sizeof(idt) - 1, (u32)idt };
+    memset(idt, 0, sizeof(idt));
+    for (u32 v = 0; v < 32; v++)
+        idt_set_gate((u8)v, exc_stubs + v * EXC_STUB_SIZE);
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+/* Called by entry.S's exception stubs: frame[0] is the vector, then the
+ * error code if this vector has one, then EIP. */
+NORETURN void exception_report(const u32 *frame);
+void exception_report(const u32 *frame)
+{
+    u32 v = frame[0];
+    int has_err = v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+    serial_puts("exception ");
+    serial_put_u64(v);
+    serial_puts(" at ");
+    serial_put_hex(frame[1 + has_err]);
+    if (has_err) {
+        serial_puts(" error ");
+        serial_put_hex(frame[1]);
+    }
+    fail("");
+}
