@@ -398,7 +398,7 @@ static bool populate_pc(FwCfgState *s, GError **errp)
     fw_cfg_add_i64(s, FW_CFG_RAM_SIZE, cfg->ram_size);
     fw_cfg_add_i16(s, FW_CFG_NOGRAPHIC, cfg->nographic);
     fw_cfg_add_i16(s, FW_CFG_NB_CPUS, cfg->smp_cpus);
-    fw_cfg_add_i16(s, FW_CFG_BOOT_MENU, 0);
+    fw_cfg_add_i16(s, FW_CFG_BOOT_MENU, cfg->boot_menu);
     unsigned limit = apic_id_limit(cfg);
     fw_cfg_add_i16(s, FW_CFG_MAX_CPUS, limit);
     /* No NUMA nodes: a zero node count, a zero node per APIC ID. */
@@ -406,7 +406,15 @@ static bool populate_pc(FwCfgState *s, GError **errp)
     /* The MADT routes ISA IRQ 0 to GSI 2, as the BIOS should be told. */
     fw_cfg_add_i32(s, FW_CFG_IRQ0_OVERRIDE, 1);
 
-    uint32_t boot_fail_wait = GUINT32_TO_LE(UINT32_MAX);   /* -boot reboot-timeout: never */
+    /* -boot reboot-timeout (ms; -1, the default, never retries) and, with
+     * menu=on, splash-time (how long the boot menu waits). */
+    uint32_t boot_fail_wait = GUINT32_TO_LE((uint32_t)cfg->boot_reboot_timeout);
+    if (cfg->boot_menu && cfg->boot_splash_time >= 0) {
+        uint16_t wait = GUINT16_TO_LE((uint16_t)cfg->boot_splash_time);
+        if (!fw_cfg_add_file(s, "etc/boot-menu-wait", g_bytes_new(&wait, 2), errp)) {
+            return false;
+        }
+    }
     /* S-state table, S0..S5: bit 7 "supported", low bits SLP_TYP. The
      * DSDT has only \_S5 (SLP_TYP 0); QEMU's also offers S3 and S4. */
     static const uint8_t system_states[6] = { 0x80, 0, 0, 0, 0, 0x80 };

@@ -498,10 +498,17 @@ static const TernRegionOps rtc_ops = {
 };
 
 /* The RESET pin (QEMU: UIE survives it, unlike the datasheet says). */
+static bool rtc_set_boot_order(RtcState *s, const char *order, GError **errp);
+
 static void rtc_reset(DeviceState *dev)
 {
     RtcState *s = (RtcState *)dev;
     rtc_sync_updates(s);             /* what happened before the reset is gone */
+    MachineConfig *cfg = dev->machine->cfg;
+    if (cfg->boot_once && dev->machine->resets) {
+        /* -boot once= is over: the normal order is back, as on QEMU. */
+        rtc_set_boot_order(s, cfg->boot_order ? cfg->boot_order : "cad", NULL);
+    }
     s->cmos[RTC_REG_B] &= ~(REG_B_PIE | REG_B_AIE | REG_B_SQWE);
     s->cmos[RTC_REG_C] = 0;
     rtc_update_irq(s);
@@ -564,7 +571,9 @@ static bool rtc_init_cmos(RtcState *s, GError **errp)
     s->cmos[RTC_REG_D] = REG_D_VRT;
     s->cmos[0x14] = 0x02 | 0x04;          /* equipment: FPU, PS/2 mouse; no floppy */
     rtc_set_memory(s, &m->ram, cfg->smp_cpus);
-    return rtc_set_boot_order(s, cfg->boot_order ? cfg->boot_order : "cad", errp);
+    /* -boot once= holds until the first reset (rtc_reset). */
+    const char *order = cfg->boot_once ? cfg->boot_once : cfg->boot_order;
+    return rtc_set_boot_order(s, order ? order : "cad", errp);
 }
 
 /* ---- device ---- */

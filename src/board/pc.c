@@ -552,6 +552,7 @@ void machine_reset(Machine *m, ShutdownCause cause)
 {
     RunState before = m->state;
     pause_vcpus(m);
+    m->resets++;
     for (guint i = 0; i < m->devices->len; i++) {
         device_reset(g_ptr_array_index(m->devices, i));
     }

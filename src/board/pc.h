@@ -44,6 +44,7 @@ struct Machine {
     GMainContext *ctx;
 
     RunState state;
+    unsigned resets;            /* system resets so far (not counting creation) */
     bool quit;
     int exit_code;
 

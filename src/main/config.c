@@ -19,6 +19,8 @@ MachineConfig *machine_config_new(void)
     cfg->devices = g_ptr_array_new_with_free_func((GDestroyNotify)opts_free);
     cfg->monitors = g_ptr_array_new_with_free_func((GDestroyNotify)opts_free);
     cfg->rtc_base_epoch = -1;
+    cfg->boot_splash_time = -1;
+    cfg->boot_reboot_timeout = -1;
     return cfg;
 }
 
@@ -42,6 +44,7 @@ void machine_config_free(MachineConfig *cfg)
     g_free(cfg->pidfile);
     g_free(cfg->logfile);
     g_free(cfg->boot_order);
+    g_free(cfg->boot_once);
     g_free(cfg->qtest_chardev);
     g_free(cfg->qtest_log);
     g_free(cfg);

@@ -39,6 +39,10 @@ typedef struct MachineConfig {
     bool rtc_localtime;
     int64_t rtc_base_epoch;      /* -rtc base=DATE, or -1 */
     char *boot_order;
+    char *boot_once;             /* -boot once=: the order until the first reset */
+    bool boot_menu;
+    int64_t boot_splash_time;    /* ms, or -1 */
+    int64_t boot_reboot_timeout; /* ms, -1: never retry (QEMU's default) */
     char *qtest_chardev;         /* -qtest: the chardev id serving the protocol */
     char *qtest_log;             /* -qtest-log FILE|none; NULL: stderr */
 } MachineConfig;

@@ -592,6 +592,38 @@ static bool opt_rtc(MachineConfig *cfg, const char *arg, GError **errp)
     return opts_check_all_used(o, errp);
 }
 
+/* Boot device letters a-p, each at most once (QEMU's checks). */
+static bool boot_devices_valid(const char *devices, GError **errp)
+{
+    for (const char *p = devices; *p; p++) {
+        if (*p < 'a' || *p > 'p') {
+            return fail(errp, "Invalid boot device '%c'", *p);
+        }
+        if (strchr(p + 1, *p)) {
+            return fail(errp, "Boot device '%c' was given twice", *p);
+        }
+    }
+    return true;
+}
+
+/* An integer option QEMU range-checks with its own wording. */
+static bool boot_number(TernOpts *o, const char *key, const char *what, int64_t min,
+                        int64_t *out, GError **errp)
+{
+    const char *v = opts_get(o, key);
+    if (!v) {
+        return true;
+    }
+    char *end;
+    int64_t n = g_ascii_strtoll(v, &end, 0);
+    if (!*v || *end || n < min || n > 0xffff) {
+        return fail(errp, "%s is invalid,it should be a value between %" G_GINT64_FORMAT
+                    " and 65535", what, min);
+    }
+    *out = n;
+    return true;
+}
+
 static bool opt_boot(MachineConfig *cfg, const char *arg, GError **errp)
 {
     g_autoptr(TernOpts) o = opts_parse(arg, "order", errp);
@@ -599,23 +631,25 @@ static bool opt_boot(MachineConfig *cfg, const char *arg, GError **errp)
         return false;
     }
     const char *order = opts_get(o, "order");
+    const char *once = opts_get(o, "once");
+    if ((order && !boot_devices_valid(order, errp)) || (once && !boot_devices_valid(once, errp))) {
+        return false;
+    }
     if (order) {
-        for (const char *p = order; *p; p++) {
-            if (*p < 'a' || *p > 'p') {
-                return fail(errp, "Invalid boot device '%c'", *p);
-            }
-        }
         g_free(cfg->boot_order);
         cfg->boot_order = g_strdup(order);
     }
-    bool b;
-    uint64_t n;
-    opts_accept(o, "once");
+    if (once) {
+        g_free(cfg->boot_once);
+        cfg->boot_once = g_strdup(once);
+    }
+    bool strict;
     opts_accept(o, "splash");
-    return opts_get_bool(o, "menu", false, &b, errp) &&
-           opts_get_bool(o, "strict", false, &b, errp) &&
-           opts_get_u64(o, "splash-time", 0, &n, errp) &&
-           opts_get_u64(o, "reboot-timeout", 0, &n, errp) &&
+    return opts_get_bool(o, "menu", false, &cfg->boot_menu, errp) &&
+           opts_get_bool(o, "strict", false, &strict, errp) &&
+           boot_number(o, "splash-time", "splash-time", 0, &cfg->boot_splash_time, errp) &&
+           boot_number(o, "reboot-timeout", "reboot timeout", -1, &cfg->boot_reboot_timeout,
+                       errp) &&
            opts_check_all_used(o, errp);
 }
 

@@ -752,6 +752,31 @@ static void test_boot(void)
     g_autoptr(MachineConfig) cfg2 = parse_ok("-boot", "n,menu=on,strict=off,splash-time=5",
                                              NULL);
     g_assert_cmpstr(cfg2->boot_order, ==, "n");
+    g_assert_true(cfg2->boot_menu);
+    g_assert_cmpint(cfg2->boot_splash_time, ==, 5);
+    g_assert_cmpint(cfg2->boot_reboot_timeout, ==, -1);
+    g_assert_null(cfg2->boot_once);
+    g_autoptr(MachineConfig) cfg3 = parse_ok("-boot", "once=dn,reboot-timeout=1000", NULL);
+    g_assert_cmpstr(cfg3->boot_once, ==, "dn");
+    g_assert_cmpint(cfg3->boot_reboot_timeout, ==, 1000);
+    g_assert_false(cfg3->boot_menu);
+
+    /* QEMU's wording for each check. */
+    static const char *const bad[][2] = {
+        { "once=z", "-boot once=z: Invalid boot device 'z'" },
+        { "once=dd", "-boot once=dd: Boot device 'd' was given twice" },
+        { "order=cdc", "-boot order=cdc: Boot device 'c' was given twice" },
+        { "reboot-timeout=70000", "-boot reboot-timeout=70000: reboot timeout is invalid,"
+                                  "it should be a value between -1 and 65535" },
+        { "reboot-timeout=-2", "-boot reboot-timeout=-2: reboot timeout is invalid,"
+                               "it should be a value between -1 and 65535" },
+        { "splash-time=x", "-boot splash-time=x: splash-time is invalid,"
+                           "it should be a value between 0 and 65535" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *e = parse_err("-boot", bad[i][0], NULL);
+        g_assert_cmpstr(e, ==, bad[i][1]);
+    }
 
     g_autofree char *msg = parse_err("-boot", "order=z", NULL);
     g_assert_cmpstr(msg, ==, "-boot order=z: Invalid boot device 'z'");
