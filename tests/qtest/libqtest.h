@@ -29,7 +29,7 @@ int qtest_wait_exit(QTestState *s);
 char *qtest_raw(QTestState *s, const char *line);
 /* The IRQ lines seen so far, in order ("IRQ raise 4", ...); cleared by
  * the call. */
-GPtrArray *qtest_take_irq_lines(QTestState *s);
+GPtrArray *qtest_take_irq_lines(QTestState *s) G_GNUC_WARN_UNUSED_RESULT;
 
 void qtest_outb(QTestState *s, uint16_t port, uint8_t v);
 void qtest_outw(QTestState *s, uint16_t port, uint16_t v);
