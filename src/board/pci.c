@@ -275,8 +275,75 @@ bool pci_device_init(PciDevice *d, PciBus *bus, unsigned devfn, const PciId *id,
     return true;
 }
 
+static void unmap_bar(PciDevice *d, PciBar *b)
+{
+    if (b->mapped) {
+        Machine *m = d->bus->machine;
+        address_space_remove(b->type & PCI_BASE_ADDRESS_SPACE_IO ? m->pio : m->mmio,
+                             b->mapped_at);
+        b->mapped = false;
+    }
+}
+
+/* The address BAR n decodes, or UINT64_MAX when it decodes nothing. */
+static uint64_t bar_address(const PciDevice *d, unsigned n)
+{
+    const PciBar *b = &d->bars[n];
+    uint16_t cmd = pci_get_word(d->config + PCI_COMMAND);
+    bool io = b->type & PCI_BASE_ADDRESS_SPACE_IO;
+    if (!(cmd & (io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY))) {
+        return UINT64_MAX;
+    }
+    unsigned off = PCI_BASE_ADDRESS_0 + 4 * n;
+    uint64_t addr = pci_get_long(d->config + off);
+    if (!io && (b->type & PCI_BASE_ADDRESS_MEM_TYPE_64)) {
+        addr |= (uint64_t)pci_get_long(d->config + off + 4) << 32;
+    }
+    addr &= ~(b->size - 1) & ~(uint64_t)(io ? 0x3 : 0xf);
+    uint64_t last = addr + b->size - 1;
+    if (!addr || last < addr || (io && last > 0xffff)) {
+        return UINT64_MAX;
+    }
+    return addr;
+}
+
+void pci_update_mappings(PciDevice *d)
+{
+    if (!d->bus) {
+        return;
+    }
+    Machine *m = d->bus->machine;
+    for (unsigned n = 0; n < G_N_ELEMENTS(d->bars); n++) {
+        PciBar *b = &d->bars[n];
+        if (!b->ops) {
+            continue;
+        }
+        uint64_t addr = bar_address(d, n);
+        if (b->mapped && b->mapped_at == addr) {
+            continue;
+        }
+        unmap_bar(d, b);
+        if (addr == UINT64_MAX) {
+            continue;
+        }
+        /* A BAR over something else decodes nothing here; the guest
+         * asked for an address Tern cannot give. */
+        g_autoptr(GError) err = NULL;
+        bool io = b->type & PCI_BASE_ADDRESS_SPACE_IO;
+        b->mapped = io ? machine_map_pio(m, b->name, addr, b->size, b->ops, b->opaque, &err)
+                       : machine_map_mmio(m, b->name, addr, b->size, b->ops, b->opaque, &err);
+        b->mapped_at = addr;
+        if (!b->mapped) {
+            g_debug("%s: BAR %u not mapped: %s", d->parent.info->name, n, err->message);
+        }
+    }
+}
+
 void pci_device_exit(PciDevice *d)
 {
+    for (unsigned n = 0; d->bus && n < G_N_ELEMENTS(d->bars); n++) {
+        unmap_bar(d, &d->bars[n]);
+    }
     if (d->bus && d->bus->devices[d->devfn] == d) {
         d->bus->devices[d->devfn] = NULL;
     }
@@ -300,6 +367,7 @@ void pci_device_reset(PciDevice *d)
             }
         }
     }
+    pci_update_mappings(d);
 }
 
 bool pci_device_post_load(PciDevice *d, GError **errp)
@@ -312,6 +380,7 @@ bool pci_device_post_load(PciDevice *d, GError **errp)
             return false;
         }
     }
+    pci_update_mappings(d);
     return true;
 }
 
@@ -323,13 +392,24 @@ void pci_register_bar(PciDevice *d, unsigned n, uint8_t type, uint64_t size)
     g_assert(size && !(size & (size - 1)) && size >= (io ? 4u : 16u));
     unsigned off = PCI_BASE_ADDRESS_0 + 4 * n;
     uint64_t mask = ~(size - 1) & ~(uint64_t)(io ? 0x3 : 0xf);
-    d->bars[n] = (PciBar){ .size = size, .type = type };
+    d->bars[n] = (PciBar){ .size = size, .type = type, .ops = d->bars[n].ops,
+                           .opaque = d->bars[n].opaque, .name = d->bars[n].name };
     pci_set_long(d->config + off, type);
     pci_set_long(d->wmask + off, mask);
     if (wide) {
         pci_set_long(d->config + off + 4, 0);
         pci_set_long(d->wmask + off + 4, mask >> 32);
     }
+}
+
+void pci_register_bar_ops(PciDevice *d, unsigned n, uint8_t type, uint64_t size,
+                          const char *name, const TernRegionOps *ops, void *opaque)
+{
+    g_assert(n < 6);
+    d->bars[n].ops = ops;
+    d->bars[n].opaque = opaque;
+    d->bars[n].name = name;
+    pci_register_bar(d, n, type, size);
 }
 
 static bool cap_space_free(const PciDevice *d, unsigned off, unsigned size)
@@ -406,5 +486,9 @@ void pci_default_config_write(PciDevice *d, unsigned off, uint32_t val, unsigned
         uint8_t b = val >> (8 * i);
         d->config[o] = (d->config[o] & ~d->wmask[o]) | (b & d->wmask[o]);
         d->config[o] &= ~(b & d->w1cmask[o]);
+    }
+    if (pci_access_hits(off, len, PCI_COMMAND, 2) ||
+        pci_access_hits(off, len, PCI_BASE_ADDRESS_0, 24)) {
+        pci_update_mappings(d);
     }
 }

@@ -15,6 +15,8 @@
  * unless a device (or a capability) says otherwise. */
 #pragma once
 #include <glib.h>
+
+#include "board/address-space.h"
 #include <linux/pci_regs.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -54,13 +56,18 @@ typedef struct PciDeviceOps {
     void (*config_write)(PciDevice *d, unsigned off, uint32_t val, unsigned len);
 } PciDeviceOps;
 
-/* Base Address Registers. Issue 5 adds the mapping: when COMMAND.IO/MEM
- * and the BAR's address change, (un)map `ops` at the new address. Until
- * then a BAR only has its sizing semantics: the address bits below its
- * size read as zero, the type bits are read-only. */
+/* Base Address Registers: the address bits below the size read as zero,
+ * the type bits are read-only, and a BAR with ops is mapped into the I/O
+ * or memory space at its address while COMMAND's IO or MEM bit is set
+ * (as QEMU: not at address 0, not past 64 KiB for I/O, not wrapping). */
 typedef struct PciBar {
     uint64_t size;             /* 0: not implemented (reads 0, not writable) */
     uint8_t type;              /* PCI_BASE_ADDRESS_SPACE_IO or _MEM_* bits */
+    const TernRegionOps *ops;  /* NULL: sizing only */
+    void *opaque;
+    const char *name;
+    bool mapped;               /* derived from config: not saved */
+    uint64_t mapped_at;
 } PciBar;
 
 /* What a function is: the fixed header fields. */
@@ -137,6 +144,12 @@ bool pci_device_post_load(PciDevice *d, GError **errp);
  * bits; size a power of two (>= 4 for I/O, >= 16 for memory). A 64-bit
  * memory BAR takes n and n + 1. */
 void pci_register_bar(PciDevice *d, unsigned n, uint8_t type, uint64_t size);
+/* The same, with the registers behind it (name as QEMU's `info mtree`). */
+void pci_register_bar_ops(PciDevice *d, unsigned n, uint8_t type, uint64_t size,
+                          const char *name, const TernRegionOps *ops, void *opaque);
+/* Maps and unmaps BARs to match COMMAND and the BAR registers: after a
+ * load, and called by the core after config writes and resets. */
+void pci_update_mappings(PciDevice *d);
 
 /* Adds a capability of `size` bytes with id `cap_id` at `offset` (0: the
  * first free dword-aligned space from 0x40) and links it at the head of

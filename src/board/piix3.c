@@ -1,5 +1,5 @@
-/* The PIIX3 (Intel 82371SB) PCI-to-ISA bridge, function 01.0, and its IDE
- * function 01.1.
+/* The PIIX3 (Intel 82371SB) PCI-to-ISA bridge, function 01.0 (its IDE
+ * function 01.1 is piix3-ide.c).
  *
  * 01.0 holds the PIRQ routing registers (0x60-0x63: PIRQA-D to an ISA IRQ,
  * bit 7 = not routed), the reset control register at I/O 0xcf9 and the
@@ -43,9 +43,6 @@ typedef struct Piix3State {
     uint8_t elcr[2];           /* master, slave */
 } Piix3State;
 
-typedef struct Piix3IdeState {
-    PciDevice pci;
-} Piix3IdeState;
 
 /* ---- byte-wide registers ----
  * RCR and the ELCRs are one-byte registers that decode every access
@@ -236,72 +233,4 @@ const DeviceInfo piix3_info = {
     .unrealize = piix3_unrealize,
     .reset = piix3_reset,
     .state = &piix3_state,
-};
-
-/* ---- 01.1: IDE, configuration space only ----
- * QEMU's pc board has it even with -nodefaults, so guests (and lspci,
- * query-pci later) see the same functions. Nothing is behind it yet: no
- * legacy ports at 0x1f0/0x170 and no bus-master registers behind BAR4.
- * Guests leave it alone: the IDE decode enables (IDETIM bit 15 at 0x41
- * and 0x43) are clear at reset, which is what firmware would set. */
-static const PciId piix3_ide_id = {
-    .vendor = PCI_VENDOR_ID_INTEL,
-    .device = 0x7010,
-    .class_id = 0x0101,        /* IDE controller */
-    .prog_if = 0x80,           /* legacy mode, bus master capable */
-    .status = PCI_STATUS_FAST_BACK | PCI_STATUS_DEVSEL_MEDIUM,
-};
-
-#define IDE_BMDMA_BAR 4
-#define IDE_BMDMA_SIZE 16      /* bytes */
-
-static bool piix3_ide_realize(DeviceState *dev, GError **errp)
-{
-    Piix3IdeState *s = (Piix3IdeState *)dev;
-    PciBus *bus = pci_root_bus(dev->machine);
-    if (!bus) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "piix3-ide: no PCI host bridge");
-        return false;
-    }
-    if (!pci_device_init(&s->pci, bus, PCI_DEVFN(1, 1), &piix3_ide_id, NULL, errp)) {
-        return false;
-    }
-    pci_register_bar(&s->pci, IDE_BMDMA_BAR, PCI_BASE_ADDRESS_SPACE_IO, IDE_BMDMA_SIZE);
-    return true;
-}
-
-static void piix3_ide_unrealize(DeviceState *dev)
-{
-    pci_device_exit(&((Piix3IdeState *)dev)->pci);
-}
-
-static void piix3_ide_reset(DeviceState *dev)
-{
-    pci_device_reset(&((Piix3IdeState *)dev)->pci);
-}
-
-static bool piix3_ide_post_load(void *obj, GError **errp)
-{
-    return pci_device_post_load(&((Piix3IdeState *)obj)->pci, errp);
-}
-
-static const StateField piix3_ide_fields[] = {
-    PCI_STATE_CONFIG(Piix3IdeState, pci, 1),
-    STATE_END,
-};
-
-static const StateDescription piix3_ide_state = {
-    .name = "piix3-ide", .version = 1, .fields = piix3_ide_fields,
-    .post_load = piix3_ide_post_load,
-};
-
-const DeviceInfo piix3_ide_info = {
-    .name = "piix3-ide",
-    .parent = "pci-device",    /* QEMU: the abstract pci-ide */
-    .desc = "PIIX3 IDE (configuration space only)",
-    .instance_size = sizeof(Piix3IdeState),
-    .realize = piix3_ide_realize,
-    .unrealize = piix3_ide_unrealize,
-    .reset = piix3_ide_reset,
-    .state = &piix3_ide_state,
 };
