@@ -6,6 +6,7 @@
 #include "board/acpi-loader.h"
 #include "board/acpi.h"
 #include "board/pc.h"
+#include "board/smbios.h"
 #include "util/error.h"
 
 #include <string.h>
@@ -382,6 +383,19 @@ bool fw_cfg_add_acpi(FwCfgState *s, Machine *m, GError **errp)
     return ok;
 }
 
+static bool add_smbios(FwCfgState *s, Machine *m, GError **errp)
+{
+    SmbiosConfig c;
+    GBytes *anchor, *tables;
+    smbios_config_from_machine(m, &c);
+    smbios_build(&c, &anchor, &tables);
+    if (!fw_cfg_add_file(s, SMBIOS_ANCHOR_FILE, anchor, errp)) {
+        g_bytes_unref(tables);
+        return false;
+    }
+    return fw_cfg_add_file(s, SMBIOS_TABLES_FILE, tables, errp);
+}
+
 static GBytes *empty(void)
 {
     return g_bytes_new_static("", 0);
@@ -422,6 +436,7 @@ static bool populate_pc(FwCfgState *s, GError **errp)
            fw_cfg_add_file(s, "bootorder", empty(), errp) &&
            fw_cfg_add_file(s, "etc/boot-fail-wait", g_bytes_new(&boot_fail_wait, 4), errp) &&
            fw_cfg_add_file(s, "etc/e820", build_e820(m), errp) &&
+           add_smbios(s, m, errp) &&
            fw_cfg_add_file(s, "etc/system-states", g_bytes_new_static(system_states, 6), errp) &&
            fw_cfg_add_file(s, "etc/tpm/log", empty(), errp) &&
            fw_cfg_add_acpi(s, m, errp);

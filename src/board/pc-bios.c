@@ -83,9 +83,20 @@ bool pc_bios_load(Machine *m, GError **errp)
     if (!machine_map_mmio(m, "pc.bios", base, len, &rom_ops, m->bios, errp)) {
         return false;
     }
+    return m->has_kvm || pc_bios_install(m, errp);
+}
+
+bool pc_bios_install(Machine *m, GError **errp)
+{
+    if (!m->bios || m->bios_in_ram) {
+        return true;
+    }
+    gsize len;
+    const uint8_t *rom = g_bytes_get_data(m->bios, &len);
     gsize isa = MIN(len, (gsize)ISA_BIOS_MAX);
-    return boot_image_add(&m->boot, &m->ram, 0x100000 - isa, (uint8_t *)host + len - isa, isa,
-                          "isa-bios", errp);
+    m->bios_in_ram = true;
+    return boot_image_add(&m->boot, &m->ram, 0x100000 - isa, rom + len - isa, isa, "isa-bios",
+                          errp);
 }
 
 /* What SeaBIOS programs and an OS takes as given: the PIIX4's PM block at

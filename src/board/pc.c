@@ -396,7 +396,8 @@ Machine *machine_new(MachineConfig *cfg, GError **errp)
     uint64_t below = cfg->ram_size >= PC_PCI_HOLE_START ? 0xc0000000ULL : cfg->ram_size;
     if (cfg->accel == ACCEL_QTEST) {
         /* No KVM at all: the test drives devices, RAM and time. */
-        if (!guest_ram_init(&m->ram, cfg->ram_size, below, errp)) {
+        if (!guest_ram_init(&m->ram, cfg->ram_size, below, errp) ||
+            (pc_bios_wanted(cfg) && !pc_bios_load(m, errp))) {
             goto fail;
         }
     } else {
@@ -410,6 +411,7 @@ Machine *machine_new(MachineConfig *cfg, GError **errp)
          * vs 0.2 ms here). */
         if (!guest_ram_init(&m->ram, cfg->ram_size, below, errp) ||
             !guest_ram_register(&m->ram, &m->kvm, errp) ||
+            (pc_bios_wanted(cfg) && !pc_bios_load(m, errp)) ||
             !kvm_vm_create_irqchip(&m->kvm, errp)) {
             goto fail;
         }
@@ -434,9 +436,6 @@ Machine *machine_new(MachineConfig *cfg, GError **errp)
     }
     FwCfgState *fw_cfg = fw_cfg_find(m);
     if (fw_cfg && !fw_cfg_add_acpi(fw_cfg, m, errp)) {
-        goto fail;
-    }
-    if (pc_bios_wanted(cfg) && !pc_bios_load(m, errp)) {
         goto fail;
     }
     if (!load_boot_image(m, errp)) {
@@ -530,6 +529,9 @@ bool machine_resume(Machine *m, GError **errp)
     }
     if (m->state == RUN_STATE_RUNNING) {
         return true;
+    }
+    if (!pc_bios_install(m, errp)) {
+        return false;
     }
     tern_clock_start(&m->clock);
     machine_set_state(m, RUN_STATE_RUNNING);

@@ -77,6 +77,7 @@ struct Machine {
     GPtrArray *chardevs;        /* Chardev */
     BootImage boot;
     GBytes *bios;               /* the firmware ROM, or NULL */
+    bool bios_in_ram;           /* its 0xe0000 copy written (pc_bios_install) */
     KvmIrqchipState *irqchip_reset;
 
     GArray *observers;          /* MachineObserver */

@@ -171,13 +171,14 @@ static void test_port_widths(void)
  *   etc/boot-fail-wait 4, etc/e820 60, etc/smbios/smbios-anchor 31,
  *   etc/smbios/smbios-tables 321, etc/system-states 6,
  *   etc/table-loader 4096, etc/tpm/log 0, genroms/kvmvapic.bin 9216
- * at selectors 0x20.. in name order. Tern has no SMBIOS tables and no
- * kvmvapic option ROM; its RSDP is ACPI 2.0 (36 bytes, with an XSDT). */
+ * at selectors 0x20.. in name order. Tern has no kvmvapic option ROM;
+ * its RSDP is ACPI 2.0 (36 bytes, with an XSDT). */
 static void test_directory(void)
 {
     static const struct { const char *name; uint32_t size; } want[] = {
         { "bios-geometry", 0 }, { "bootorder", 0 }, { "etc/acpi/rsdp", 36 },
         { "etc/acpi/tables", 131072 }, { "etc/boot-fail-wait", 4 }, { "etc/e820", 60 },
+        { "etc/smbios/smbios-anchor", 31 }, { "etc/smbios/smbios-tables", 321 },
         { "etc/system-states", 6 }, { "etc/table-loader", 4096 }, { "etc/tpm/log", 0 },
     };
     Board b;
