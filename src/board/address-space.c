@@ -176,3 +176,21 @@ void address_space_foreach(AddressSpace *as,
         fn(opaque, r->name, r->base, r->size);
     }
 }
+
+uint64_t region_read_bytes(void *opaque, uint64_t off, unsigned size,
+                           uint8_t (*read_byte)(void *opaque, uint64_t off))
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++) {
+        v |= (uint64_t)read_byte(opaque, off + i) << (8 * i);
+    }
+    return v;
+}
+
+void region_write_bytes(void *opaque, uint64_t off, uint64_t val, unsigned size,
+                        void (*write_byte)(void *opaque, uint64_t off, uint8_t v))
+{
+    for (unsigned i = 0; i < size; i++) {
+        write_byte(opaque, off + i, val >> (8 * i));
+    }
+}

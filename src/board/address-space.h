@@ -13,6 +13,14 @@ typedef struct TernRegionOps {
 
 typedef struct AddressSpace AddressSpace;
 
+/* For devices made of byte registers: a wider access is the run of byte
+ * accesses from its lowest address up, as on QEMU (the RTC's index/data
+ * pair, the APM ports). */
+uint64_t region_read_bytes(void *opaque, uint64_t off, unsigned size,
+                           uint8_t (*read_byte)(void *opaque, uint64_t off));
+void region_write_bytes(void *opaque, uint64_t off, uint64_t val, unsigned size,
+                        void (*write_byte)(void *opaque, uint64_t off, uint8_t v));
+
 AddressSpace *address_space_new(const char *name);
 void address_space_free(AddressSpace *as);
 bool address_space_add(AddressSpace *as, const char *name, uint64_t base, uint64_t size,

@@ -7,6 +7,7 @@
  * protocol 2.02 or later (Documentation/arch/x86/boot.rst). */
 #include "board/fw-cfg-kernel.h"
 #include "board/fw-cfg.h"
+#include "board/linux-boot.h"
 #include "board/pc.h"
 #include "util/error.h"
 
@@ -18,25 +19,9 @@
 #define HEAP_END          0xfe00      /* from SETUP_ADDR */
 #define ACPI_DATA_SIZE    0x28000     /* what QEMU keeps clear below RAM's top */
 
-#define HDR_SETUP_SECTS   0x1f1
-#define HDR_MAGIC         0x202
-#define HDR_VERSION       0x206
-#define HDR_TYPE_OF_LOADER 0x210
-#define HDR_LOADFLAGS     0x211
-#define HDR_RAMDISK_IMAGE 0x218
-#define HDR_RAMDISK_SIZE  0x21c
-#define HDR_HEAP_END_PTR  0x224
-#define HDR_CMD_LINE_PTR  0x228
-#define HDR_INITRD_ADDR_MAX 0x22c
-#define LOADED_HIGH       0x01
-#define CAN_USE_HEAP      0x80
-
 #define OPTION_ROM        "linuxboot_dma.bin"
 static const char *const rom_dirs[] = { "/usr/share/qemu", "/usr/share/seabios" };
 
-static uint32_t rd32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
-static void wr16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-static void wr32(uint8_t *p, uint32_t v) { wr16(p, v); wr16(p + 2, v >> 16); }
 
 static GBytes *load_option_rom(GError **errp)
 {
@@ -96,8 +81,8 @@ bool fw_cfg_load_kernel(Machine *m, GError **errp)
     /* The setup header as a boot loader leaves it. */
     img[HDR_TYPE_OF_LOADER] = 0xb0;                 /* QEMU's loader ID */
     img[HDR_LOADFLAGS] |= CAN_USE_HEAP;
-    wr16(img + HDR_HEAP_END_PTR, HEAP_END);
-    wr32(img + HDR_CMD_LINE_PTR, CMDLINE_ADDR);
+    put_le16_at(img + HDR_HEAP_END_PTR, HEAP_END);
+    put_le32_at(img + HDR_CMD_LINE_PTR, CMDLINE_ADDR);
 
     if (cfg->initrd) {
         g_autofree char *initrd = NULL;
@@ -107,7 +92,7 @@ bool fw_cfg_load_kernel(Machine *m, GError **errp)
                         cfg->initrd, err->message);
             return false;
         }
-        uint32_t max = version >= 0x203 ? rd32(img + HDR_INITRD_ADDR_MAX) : 0x37ffffff;
+        uint32_t max = version >= 0x203 ? le32_at(img + HDR_INITRD_ADDR_MAX) : 0x37ffffff;
         max = MIN((uint64_t)max, m->ram.below_4g - ACPI_DATA_SIZE - 1);
         if (ilen > max) {
             g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
@@ -116,8 +101,8 @@ bool fw_cfg_load_kernel(Machine *m, GError **errp)
             return false;
         }
         uint32_t at = (max - ilen) & ~0xfffu;
-        wr32(img + HDR_RAMDISK_IMAGE, at);
-        wr32(img + HDR_RAMDISK_SIZE, ilen);
+        put_le32_at(img + HDR_RAMDISK_IMAGE, at);
+        put_le32_at(img + HDR_RAMDISK_SIZE, ilen);
         add_blob(s, FW_CFG_INITRD_ADDR, FW_CFG_INITRD_SIZE, FW_CFG_INITRD_DATA, at, initrd, ilen);
     }
     const char *cmdline = cfg->append ? cfg->append : "";

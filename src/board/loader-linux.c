@@ -2,6 +2,7 @@
  * 64-bit entry point as Firecracker and crosvm do: no real-mode setup code
  * runs, so Tern fills in the zero page itself. */
 #include "board/e820.h"
+#include "board/linux-boot.h"
 #include "board/loader.h"
 #include "util/error.h"
 
@@ -16,33 +17,7 @@
 #define BP_E820_TABLE        0x2d0
 #define BP_E820_MAX          128
 
-/* Offsets of setup header fields, counted from the start of the image /
- * zero page. */
-#define HDR_SETUP_SECTS      0x1f1
-#define HDR_VID_MODE         0x1fa
-#define HDR_BOOT_FLAG        0x1fe
-#define HDR_JUMP             0x200
-#define HDR_MAGIC            0x202
-#define HDR_VERSION          0x206
-#define HDR_TYPE_OF_LOADER   0x210
-#define HDR_LOADFLAGS        0x211
-#define HDR_RAMDISK_IMAGE    0x218
-#define HDR_RAMDISK_SIZE     0x21c
-#define HDR_CMD_LINE_PTR     0x228
-#define HDR_INITRD_ADDR_MAX  0x22c
-#define HDR_XLOADFLAGS       0x236
-#define HDR_CMDLINE_SIZE     0x238
-#define HDR_INIT_SIZE        0x260
-#define HDR_END_MAX          0x290
-
-#define LOADED_HIGH   0x01
-#define XLF_KERNEL_64 0x01
-
-static uint16_t rd16(const uint8_t *p) { return p[0] | p[1] << 8; }
-static uint32_t rd32(const uint8_t *p) { return rd16(p) | (uint32_t)rd16(p + 2) << 16; }
-static void wr16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-static void wr32(uint8_t *p, uint32_t v) { wr16(p, v); wr16(p + 2, v >> 16); }
-static void wr64(uint8_t *p, uint64_t v) { wr32(p, v); wr32(p + 4, v >> 32); }
+static void put_le64_at(uint8_t *p, uint64_t v) { put_le32_at(p, v); put_le32_at(p + 4, v >> 32); }
 
 bool loader_is_bzimage(const uint8_t *img, size_t len)
 {
@@ -56,14 +31,14 @@ bool linux_setup_boot_params(BootImage *bi, GuestRam *ram, const BootParams *p,
     uint8_t zp[4096] = { 0 };
     memcpy(zp + BP_HDR, setup_hdr, MIN(hdr_len, (size_t)(HDR_END_MAX - BP_HDR)));
 
-    wr16(zp + HDR_VID_MODE, 0xffff);              /* "normal" */
+    put_le16_at(zp + HDR_VID_MODE, 0xffff);              /* "normal" */
     zp[HDR_TYPE_OF_LOADER] = 0xff;                /* undefined boot loader */
     zp[HDR_LOADFLAGS] |= LOADED_HIGH;
 
     /* Command line. */
     const char *cmdline = p->cmdline ? p->cmdline : "";
     size_t cl_len = strlen(cmdline);
-    uint32_t cl_max = rd32(zp + HDR_CMDLINE_SIZE);
+    uint32_t cl_max = le32_at(zp + HDR_CMDLINE_SIZE);
     if (cl_max == 0) {
         cl_max = 255;   /* protocols before 2.06 */
     }
@@ -76,7 +51,7 @@ bool linux_setup_boot_params(BootImage *bi, GuestRam *ram, const BootParams *p,
     if (!boot_image_add(bi, ram, BOOT_CMDLINE_ADDR, cmdline, cl_len + 1, "command line", errp)) {
         return false;
     }
-    wr32(zp + HDR_CMD_LINE_PTR, BOOT_CMDLINE_ADDR);
+    put_le32_at(zp + HDR_CMD_LINE_PTR, BOOT_CMDLINE_ADDR);
 
     /* Initrd: as high as the kernel allows, below the PCI hole. */
     if (p->initrd) {
@@ -107,8 +82,8 @@ bool linux_setup_boot_params(BootImage *bi, GuestRam *ram, const BootParams *p,
         if (!boot_image_add_bytes(bi, ram, addr, rd, 0, size, "initrd", errp)) {
             return false;
         }
-        wr32(zp + HDR_RAMDISK_IMAGE, addr);
-        wr32(zp + HDR_RAMDISK_SIZE, size);
+        put_le32_at(zp + HDR_RAMDISK_IMAGE, addr);
+        put_le32_at(zp + HDR_RAMDISK_SIZE, size);
     }
 
     /* Memory map. */
@@ -117,9 +92,9 @@ bool linux_setup_boot_params(BootImage *bi, GuestRam *ram, const BootParams *p,
     for (guint i = 0; i < n; i++) {
         E820Entry *e = &g_array_index(e820, E820Entry, i);
         uint8_t *d = zp + BP_E820_TABLE + i * 20;
-        wr64(d, e->addr);
-        wr64(d + 8, e->size);
-        wr32(d + 16, e->type);
+        put_le64_at(d, e->addr);
+        put_le64_at(d + 8, e->size);
+        put_le32_at(d + 16, e->type);
     }
     zp[BP_E820_ENTRIES] = n;
 
@@ -137,14 +112,14 @@ bool loader_load_bzimage(BootImage *bi, GuestRam *ram, const BootParams *p,
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "truncated bzImage (%zu bytes)", len);
         return false;
     }
-    uint16_t version = rd16(img + HDR_VERSION);
-    if (version < 0x20c || !(rd16(img + HDR_XLOADFLAGS) & XLF_KERNEL_64)) {
+    uint16_t version = le16_at(img + HDR_VERSION);
+    if (version < 0x20c || !(le16_at(img + HDR_XLOADFLAGS) & XLF_KERNEL_64)) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
                     "bzImage has no 64-bit entry point (boot protocol %u.%02u, "
                     "Tern needs 2.12+ with XLF_KERNEL_64)", version >> 8, version & 0xff);
         return false;
     }
-    if (rd16(img + HDR_BOOT_FLAG) != 0xaa55) {
+    if (le16_at(img + HDR_BOOT_FLAG) != 0xaa55) {
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "bzImage has a bad boot flag");
         return false;
     }
@@ -158,7 +133,7 @@ bool loader_load_bzimage(BootImage *bi, GuestRam *ram, const BootParams *p,
     }
     size_t hdr_end = HDR_JUMP + 2 + img[HDR_JUMP + 1];
     hdr_end = MIN(hdr_end, (size_t)HDR_END_MAX);
-    uint32_t init_size = len >= HDR_INIT_SIZE + 4 ? rd32(img + HDR_INIT_SIZE) : 0;
+    uint32_t init_size = len >= HDR_INIT_SIZE + 4 ? le32_at(img + HDR_INIT_SIZE) : 0;
     size_t pm_size = len - setup_size;
     uint64_t kernel_end = BOOT_KERNEL_ADDR + MAX((uint64_t)pm_size, (uint64_t)init_size);
     if (kernel_end > ram->below_4g) {
@@ -170,7 +145,7 @@ bool loader_load_bzimage(BootImage *bi, GuestRam *ram, const BootParams *p,
     if (!boot_image_add(bi, ram, BOOT_KERNEL_ADDR, img + setup_size, pm_size, "kernel", errp)) {
         return false;
     }
-    uint32_t initrd_max = rd32(img + HDR_INITRD_ADDR_MAX);
+    uint32_t initrd_max = le32_at(img + HDR_INITRD_ADDR_MAX);
     if (!linux_setup_boot_params(bi, ram, p, img + BP_HDR, hdr_end - BP_HDR, kernel_end,
                                  initrd_max ? initrd_max : 0x37ffffff, errp)) {
         return false;

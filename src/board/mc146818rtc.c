@@ -468,28 +468,29 @@ static void rtc_write_data(RtcState *s, uint8_t val)
 
 /* Even offsets are the index port, odd ones the data port; wider accesses
  * are split into bytes (QEMU: inl 0x70 reads 0x70-0x73 that way). */
-static uint64_t rtc_read(void *opaque, uint64_t off, unsigned size)
+static uint8_t rtc_read_byte(void *opaque, uint64_t off)
+{
+    return (off & 1) ? rtc_read_data(opaque) : 0xff;
+}
+
+static void rtc_write_byte(void *opaque, uint64_t off, uint8_t v)
 {
     RtcState *s = opaque;
-    uint64_t v = 0;
-    for (unsigned b = 0; b < size; b++) {
-        uint8_t byte = ((off + b) & 1) ? rtc_read_data(s) : 0xff;
-        v |= (uint64_t)byte << (8 * b);
+    if (off & 1) {
+        rtc_write_data(s, v);
+    } else {
+        s->index = v & 0x7f;  /* bit 7 masks NMI, which a PC ignores here */
     }
-    return v;
+}
+
+static uint64_t rtc_read(void *opaque, uint64_t off, unsigned size)
+{
+    return region_read_bytes(opaque, off, size, rtc_read_byte);
 }
 
 static void rtc_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
-    RtcState *s = opaque;
-    for (unsigned b = 0; b < size; b++) {
-        uint8_t byte = val >> (8 * b);
-        if ((off + b) & 1) {
-            rtc_write_data(s, byte);
-        } else {
-            s->index = byte & 0x7f;  /* bit 7 masks NMI, which a PC ignores here */
-        }
-    }
+    region_write_bytes(opaque, off, val, size, rtc_write_byte);
 }
 
 static const TernRegionOps rtc_ops = {

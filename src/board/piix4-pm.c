@@ -259,33 +259,35 @@ static const TernRegionOps gpe_ops = { .read = gpe_read, .write = gpe_write };
  * (QEMU reads 0x12341234 with inl after outw 0x1234).
  * Without SMM, the control port does what QEMU's does then: ACPI_ENABLE
  * and ACPI_DISABLE (the FADT's values) switch SCI_EN. */
-static uint64_t apm_read(void *opaque, uint64_t off, unsigned size)
+static uint8_t apm_read_byte(void *opaque, uint64_t off)
 {
     Piix4PmState *s = opaque;
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size; i++) {
-        uint8_t b = (off + i) & 1 ? s->apm_sts : s->apm_cnt;
-        v |= (uint64_t)b << (8 * i);
+    return off & 1 ? s->apm_sts : s->apm_cnt;
+}
+
+static void apm_write_byte(void *opaque, uint64_t off, uint8_t b)
+{
+    Piix4PmState *s = opaque;
+    if (off & 1) {
+        s->apm_sts = b;
+        return;
     }
-    return v;
+    s->apm_cnt = b;
+    if (b == ACPI_ENABLE_VALUE) {
+        s->pm1_cnt |= CNT_SCI_EN;
+    } else if (b == ACPI_DISABLE_VALUE) {
+        s->pm1_cnt &= ~CNT_SCI_EN;
+    }
+}
+
+static uint64_t apm_read(void *opaque, uint64_t off, unsigned size)
+{
+    return region_read_bytes(opaque, off, size, apm_read_byte);
 }
 
 static void apm_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
-    Piix4PmState *s = opaque;
-    for (unsigned i = 0; i < size; i++) {
-        uint8_t b = val >> (8 * i);
-        if ((off + i) & 1) {
-            s->apm_sts = b;
-            continue;
-        }
-        s->apm_cnt = b;
-        if (b == ACPI_ENABLE_VALUE) {
-            s->pm1_cnt |= CNT_SCI_EN;
-        } else if (b == ACPI_DISABLE_VALUE) {
-            s->pm1_cnt &= ~CNT_SCI_EN;
-        }
-    }
+    region_write_bytes(opaque, off, val, size, apm_write_byte);
 }
 
 static const TernRegionOps apm_ops = { .read = apm_read, .write = apm_write };

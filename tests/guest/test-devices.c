@@ -178,53 +178,6 @@ static void test_port92(void)
     dev_board_free(&b);
 }
 
-static uint8_t cmos(DevBoard *b, uint8_t index)
-{
-    outb(b, 0x70, index);
-    return inb(b, 0x71);
-}
-
-static int bcd(uint8_t v)
-{
-    return (v >> 4) * 10 + (v & 0xf);
-}
-
-/* /rtc/base-date: -rtc base= sets the date the guest reads (BCD, 24h). */
-static void test_rtc_base(void)
-{
-    const char *extra[] = { "-rtc", "base=2006-06-17T16:01:21", NULL };
-    DevBoard b;
-    dev_board_init(&b, extra);
-    g_assert_cmpint(bcd(cmos(&b, 0x09)), ==, 6);
-    g_assert_cmpint(bcd(cmos(&b, 0x08)), ==, 6);
-    g_assert_cmpint(bcd(cmos(&b, 0x07)), ==, 17);
-    g_assert_cmpint(bcd(cmos(&b, 0x04)), ==, 16);
-    g_assert_cmpint(bcd(cmos(&b, 0x02)), ==, 1);
-    g_assert_cmpint(bcd(cmos(&b, 0x32)), ==, 20);
-    g_assert_cmphex(cmos(&b, 0x0d), ==, 0x80);
-    /* The guest sets the clock: SET, write, clear SET. */
-    outb(&b, 0x70, 0x0b);
-    outb(&b, 0x71, 0x82);
-    outb(&b, 0x70, 0x09);
-    outb(&b, 0x71, 0x24);
-    outb(&b, 0x70, 0x0b);
-    outb(&b, 0x71, 0x02);
-    g_assert_cmpint(bcd(cmos(&b, 0x09)), ==, 24);
-    dev_board_free(&b);
-}
-
-/* /rtc/cmos/memory: base and extended memory sizes as a BIOS reports them. */
-static void test_cmos_memory(void)
-{
-    DevBoard b;
-    dev_board_init(&b, NULL);
-    g_assert_cmpint(cmos(&b, 0x15) | cmos(&b, 0x16) << 8, ==, 640);
-    g_assert_cmpint(cmos(&b, 0x17) | cmos(&b, 0x18) << 8, ==, 63 * 1024);
-    g_assert_cmpint(cmos(&b, 0x34) | cmos(&b, 0x35) << 8, ==, (48 << 20) >> 16);
-    g_assert_cmpint(cmos(&b, 0x5f), ==, 1);           /* CPUs - 1 */
-    dev_board_free(&b);
-}
-
 /* /pio/unassigned: nothing at a port reads as all ones. */
 static void test_unassigned(void)
 {
@@ -249,8 +202,6 @@ int main(int argc, char **argv)
     g_test_add_func("/serial/divisor", test_serial_divisor);
     g_test_add_func("/i8042/self-test-and-reset", test_i8042);
     g_test_add_func("/port92/reset", test_port92);
-    g_test_add_func("/rtc/base-date", test_rtc_base);
-    g_test_add_func("/rtc/cmos/memory", test_cmos_memory);
     g_test_add_func("/pio/unassigned", test_unassigned);
     return g_test_run();
 }

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import tempfile
 
+from tap import run_tests
+
 TERN = os.environ['TERN_BINARY']
 PAYLOAD = os.path.join(os.environ['TERN_PAYLOAD_DIR'], 'bzimage-hello.bin')
 MULTIBOOT = os.path.join(os.environ['TERN_PAYLOAD_DIR'], 'hello.elf')
@@ -53,19 +55,5 @@ def test_firmware_needs_bzimage():
                  'firmware boot needs a bzImage (Linux boot protocol 2.02+)')
 
 
-def main():
-    tests = [test_seabios_boots_kernel, test_bad_bios, test_firmware_needs_bzimage]
-    print('1..%d' % len(tests))
-    failed = 0
-    for i, t in enumerate(tests, 1):
-        try:
-            t()
-            print('ok %d %s' % (i, t.__name__))
-        except Exception as e:  # report and go on
-            failed += 1
-            print('not ok %d %s: %r' % (i, t.__name__, e))
-    return 1 if failed else 0
-
-
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tests([test_seabios_boots_kernel, test_bad_bios, test_firmware_needs_bzimage]))

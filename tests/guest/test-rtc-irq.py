@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 
+from tap import run_tests
+
 TERN = os.environ['TERN_BINARY']
 PAYLOAD = os.path.join(os.environ['TERN_PAYLOAD_DIR'], 'rtc-irq.elf')
 TIMEOUT = 60
@@ -79,19 +81,5 @@ def test_bad_rate():
     assert 'rtc-irq: rs must be 3..15\n' in out, out
 
 
-def main():
-    tests = [test_time_and_interrupts, test_bad_rate]
-    print(f'1..{len(tests)}')
-    failed = 0
-    for i, t in enumerate(tests, 1):
-        try:
-            t()
-            print(f'ok {i} {t.__name__}')
-        except Exception as e:  # report and go on to the next case
-            failed += 1
-            print(f'not ok {i} {t.__name__}: {e!r}')
-    return 1 if failed else 0
-
-
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tests([test_time_and_interrupts, test_bad_rate]))
