@@ -13,6 +13,7 @@
     X(piix3_ide_info)        \
     X(piix4_pm_info)         \
     X(isa_pvpanic_info)      \
+    X(pc_testdev_info)       \
     X(fw_cfg_io_info)
 
 #define DECLARE(info) extern const DeviceInfo info;
