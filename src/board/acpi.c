@@ -106,6 +106,17 @@ static uint32_t add_fadt(GByteArray *b, uint32_t base, uint32_t facs, uint32_t d
     return add_table(b, base, "FACP", 3, f, sizeof(f), 8);
 }
 
+/* IA-PC HPET specification 1.0a, table 3; QEMU's values. */
+static uint32_t add_hpet(GByteArray *b, uint32_t base)
+{
+    uint8_t h[56 - HDR_LEN] = { 0 };
+    put_u32(h, HPET_BLOCK_ID);
+    /* Base address: a GAS in system memory (space 0), widths left 0. */
+    put_u64(h + 8, HPET_ADDR);
+    /* HPET number 0, minimum tick 0, no page protection. */
+    return add_table(b, base, "HPET", 1, h, sizeof(h), 8);
+}
+
 GByteArray *acpi_build_tables(const AcpiBoard *board, Machine *m, uint32_t base)
 {
     GByteArray *b = g_byte_array_new();
@@ -125,15 +136,19 @@ GByteArray *acpi_build_tables(const AcpiBoard *board, Machine *m, uint32_t base)
     g_autoptr(GByteArray) aml = acpi_dsdt_build(board, m);
     uint32_t dsdt = add_table(b, base, "DSDT", 2, aml->data, aml->len, 8);
     uint32_t fadt = add_fadt(b, base, facs, dsdt);
-    uint32_t madt = add_madt(b, base, board->ncpus, board->apic_ids);
+    uint32_t tables[3] = { fadt, add_madt(b, base, board->ncpus, board->apic_ids) };
+    unsigned n = 2;
+    if (board->hpet) {
+        tables[n++] = add_hpet(b, base);
+    }
 
-    uint8_t rsdt_body[8], xsdt_body[16];
-    put_u32(rsdt_body, fadt);
-    put_u32(rsdt_body + 4, madt);
-    put_u64(xsdt_body, fadt);
-    put_u64(xsdt_body + 8, madt);
-    uint32_t rsdt = add_table(b, base, "RSDT", 1, rsdt_body, sizeof(rsdt_body), 8);
-    uint32_t xsdt = add_table(b, base, "XSDT", 1, xsdt_body, sizeof(xsdt_body), 8);
+    uint8_t rsdt_body[4 * G_N_ELEMENTS(tables)], xsdt_body[8 * G_N_ELEMENTS(tables)];
+    for (unsigned i = 0; i < n; i++) {
+        put_u32(rsdt_body + 4 * i, tables[i]);
+        put_u64(xsdt_body + 8 * i, tables[i]);
+    }
+    uint32_t rsdt = add_table(b, base, "RSDT", 1, rsdt_body, 4 * n, 8);
+    uint32_t xsdt = add_table(b, base, "XSDT", 1, xsdt_body, 8 * n, 8);
 
     uint8_t *r = b->data;
     memcpy(r, "RSD PTR ", 8);
@@ -154,6 +169,7 @@ GByteArray *machine_acpi_tables(Machine *m, uint32_t base)
         .apic_ids = m->apic_ids,
         .ram_below_4g = m->ram.below_4g,
         .ram_above_4g = m->ram.size - m->ram.below_4g,
+        .hpet = m->cfg->hpet,     /* pc.c creates it then */
     };
     return acpi_build_tables(&board, m, base);
 }

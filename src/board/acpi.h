@@ -5,7 +5,12 @@
  * kernel) find every CPU and the IOAPIC. */
 #pragma once
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#define HPET_ADDR 0xfed00000ULL
+/* The HPET's capabilities register, low half: its event timer block ID. */
+#define HPET_BLOCK_ID 0x8086a201u
 
 #define ACPI_TABLES_ADDR 0xe0000ULL   /* RSDP first: Linux scans 0xe0000-0xfffff */
 
@@ -24,6 +29,7 @@ typedef struct AcpiBoard {
     const uint32_t *apic_ids;
     uint64_t ram_below_4g;
     uint64_t ram_above_4g;
+    bool hpet;                /* an HPET at HPET_ADDR: the HPET table */
 } AcpiBoard;
 
 /* All tables, laid out from `base`; the RSDP is at base. m (may be NULL)

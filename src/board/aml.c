@@ -305,6 +305,15 @@ void aml_rt_qword_mem(GByteArray *rt, bool cacheable, uint64_t min, uint64_t max
     put_le(rt, max - min + 1, 8);
 }
 
+void aml_rt_memory32_fixed(GByteArray *rt, bool writable, uint32_t base, uint32_t len)
+{
+    put8(rt, 0x86);      /* Memory32Fixed: large item, 9 bytes (6.4.3.4) */
+    put_le(rt, 9, 2);
+    put8(rt, writable ? 0x01 : 0x00);
+    put_le(rt, base, 4);
+    put_le(rt, len, 4);
+}
+
 void aml_rt_end(GByteArray *rt)
 {
     put8(rt, 0x79);      /* End Tag; checksum 0 means "none" */

@@ -59,4 +59,5 @@ void aml_rt_word_bus(GByteArray *rt, uint16_t min, uint16_t max);
 void aml_rt_word_io(GByteArray *rt, uint16_t min, uint16_t max);
 void aml_rt_dword_mem(GByteArray *rt, bool cacheable, uint32_t min, uint32_t max);
 void aml_rt_qword_mem(GByteArray *rt, bool cacheable, uint64_t min, uint64_t max);
+void aml_rt_memory32_fixed(GByteArray *rt, bool writable, uint32_t base, uint32_t len);
 void aml_rt_end(GByteArray *rt);

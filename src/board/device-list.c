@@ -8,6 +8,7 @@
     X(port92_info)           \
     X(mc146818rtc_info)      \
     X(isa_pit_info)          \
+    X(hpet_info)             \
     X(i440fx_info)           \
     X(piix3_info)            \
     X(piix3_ide_info)        \

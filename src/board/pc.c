@@ -242,6 +242,7 @@ static bool create_board_devices(Machine *m, GError **errp)
            device_create_simple(m, "port92", errp, NULL) &&
            device_create_simple(m, "mc146818rtc", errp, NULL) &&
            (m->has_kvm || device_create_simple(m, "isa-pit", errp, NULL)) &&   /* else KVM's PIT */
+           (!m->cfg->hpet || device_create_simple(m, "hpet", errp, NULL)) &&
            device_create_simple(m, "piix3-ide", errp, NULL) &&
            device_create_simple(m, "PIIX4_PM", errp, NULL) &&
            device_create_simple(m, "fw_cfg_io", errp, NULL);

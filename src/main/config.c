@@ -19,6 +19,7 @@ MachineConfig *machine_config_new(void)
     cfg->devices = g_ptr_array_new_with_free_func((GDestroyNotify)opts_free);
     cfg->monitors = g_ptr_array_new_with_free_func((GDestroyNotify)opts_free);
     cfg->rtc_base_epoch = -1;
+    cfg->hpet = true;            /* QEMU's pc has one */
     cfg->boot_splash_time = -1;
     cfg->boot_reboot_timeout = -1;
     return cfg;

@@ -41,6 +41,7 @@ typedef struct MachineConfig {
     char *boot_order;
     char *boot_once;             /* -boot once=: the order until the first reset */
     bool boot_menu;
+    bool hpet;                   /* -machine hpet=on|off */
     int64_t boot_splash_time;    /* ms, or -1 */
     int64_t boot_reboot_timeout; /* ms, -1: never retry (QEMU's default) */
     char *qtest_chardev;         /* -qtest: the chardev id serving the protocol */

@@ -62,10 +62,13 @@ static bool opt_machine(MachineConfig *cfg, const char *arg, GError **errp)
             return fail(errp, "invalid accelerator %s", accel);
         }
     }
+    if (!opts_get_bool(o, "hpet", cfg->hpet, &cfg->hpet, errp)) {
+        return false;
+    }
     /* Accepted for compatibility: Tern's behaviour already matches these. */
     static const char *const accepted[] = {
         "usb", "dump-guest-core", "memory-backend", "mem-merge", "vmport",
-        "kernel-irqchip", "graphics", "sata", "smm", "hpet", "pit",
+        "kernel-irqchip", "graphics", "sata", "smm", "pit",
         "suppress-vmdesc", "nvdimm", "acpi", "i8042", "hmat",
     };
     for (guint i = 0; i < G_N_ELEMENTS(accepted); i++) {
@@ -505,6 +508,13 @@ static bool opt_action(MachineConfig *cfg, const char *arg, GError **errp)
     return true;
 }
 
+/* QEMU 7.2's deprecated spelling of -machine hpet=off. */
+static bool opt_no_hpet(MachineConfig *cfg, const char *arg, GError **errp)
+{
+    cfg->hpet = false;
+    return true;
+}
+
 static bool opt_ignore(MachineConfig *cfg, const char *arg, GError **errp)
 {
     return true;
@@ -714,7 +724,7 @@ static const OptionDef options[] = {
     { "nic", true, opt_none_only, "none" },
     { "nodefaults", false, opt_nodefaults, "create no default devices" },
     { "no-user-config", false, opt_ignore, "accepted (Tern reads no config files)" },
-    { "no-hpet", false, opt_ignore, NULL },
+    { "no-hpet", false, opt_no_hpet, NULL },
     { "S", false, opt_S, "do not start vCPUs until 'cont'" },
     { "daemonize", false, opt_daemonize, "detach once set up" },
     { "pidfile", true, opt_pidfile, "write the PID to a file" },
