@@ -121,7 +121,8 @@ GByteArray *acpi_build_tables(const AcpiBoard *board, Machine *m, uint32_t base)
 {
     GByteArray *b = g_byte_array_new();
     uint8_t rsdp[36] = { 0 };
-    g_byte_array_append(b, rsdp, sizeof(rsdp));   /* filled in last */
+    unsigned rsdp_len = board->acpi1_rsdp ? 20 : 36;
+    g_byte_array_append(b, rsdp, rsdp_len);       /* filled in last */
 
     /* FACS: no header checksum, 64-byte aligned. */
     while (b->len % 64) {
@@ -148,21 +149,25 @@ GByteArray *acpi_build_tables(const AcpiBoard *board, Machine *m, uint32_t base)
         put_u64(xsdt_body + 8 * i, tables[i]);
     }
     uint32_t rsdt = add_table(b, base, "RSDT", 1, rsdt_body, 4 * n, 8);
-    uint32_t xsdt = add_table(b, base, "XSDT", 1, xsdt_body, 8 * n, 8);
+    uint32_t xsdt = board->acpi1_rsdp ? 0 : add_table(b, base, "XSDT", 1, xsdt_body, 8 * n, 8);
 
     uint8_t *r = b->data;
     memcpy(r, "RSD PTR ", 8);
     memcpy(r + 9, "TERN  ", 6);
-    r[15] = 2;                 /* ACPI 2.0+ */
     put_u32(r + 16, rsdt);
-    put_u32(r + 20, 36);
-    put_u64(r + 24, xsdt);
-    r[8] = checksum(r, 20);
-    r[32] = checksum(r, 36);
+    if (!board->acpi1_rsdp) {
+        r[15] = 2;             /* ACPI 2.0+: length and XSDT follow */
+        put_u32(r + 20, 36);
+        put_u64(r + 24, xsdt);
+    }
+    r[8] = checksum(r, 20);    /* covers the first 20 bytes only */
+    if (!board->acpi1_rsdp) {
+        r[32] = checksum(r, 36);
+    }
     return b;
 }
 
-GByteArray *machine_acpi_tables(Machine *m, uint32_t base)
+GByteArray *machine_acpi_tables(Machine *m, uint32_t base, bool acpi1_rsdp)
 {
     AcpiBoard board = {
         .ncpus = m->cfg->smp_cpus,
@@ -170,6 +175,7 @@ GByteArray *machine_acpi_tables(Machine *m, uint32_t base)
         .ram_below_4g = m->ram.below_4g,
         .ram_above_4g = m->ram.size - m->ram.below_4g,
         .hpet = m->cfg->hpet,     /* pc.c creates it then */
+        .acpi1_rsdp = acpi1_rsdp,
     };
     return acpi_build_tables(&board, m, base);
 }

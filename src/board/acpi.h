@@ -30,13 +30,16 @@ typedef struct AcpiBoard {
     uint64_t ram_below_4g;
     uint64_t ram_above_4g;
     bool hpet;                /* an HPET at HPET_ADDR: the HPET table */
+    /* For firmware, as QEMU's pc serves it: an ACPI 1.0 RSDP (revision 0,
+     * 20 bytes) and the RSDT only. Direct boot gets ACPI 2.0 with an XSDT. */
+    bool acpi1_rsdp;
 } AcpiBoard;
 
 /* All tables, laid out from `base`; the RSDP is at base. m (may be NULL)
  * supplies the devices that describe themselves in the DSDT. */
 GByteArray *acpi_build_tables(const AcpiBoard *board, Machine *m, uint32_t base);
 /* The same for a built machine. */
-GByteArray *machine_acpi_tables(Machine *m, uint32_t base);
+GByteArray *machine_acpi_tables(Machine *m, uint32_t base, bool acpi1_rsdp);
 /* The DSDT's AML body (no table header). */
 GByteArray *acpi_dsdt_build(const AcpiBoard *board, Machine *m);
 

@@ -371,7 +371,7 @@ static unsigned apic_id_limit(const MachineConfig *cfg)
 
 bool fw_cfg_add_acpi(FwCfgState *s, Machine *m, GError **errp)
 {
-    g_autoptr(GByteArray) blob = machine_acpi_tables(m, 0);
+    g_autoptr(GByteArray) blob = machine_acpi_tables(m, 0, true);
     AcpiLoaderFiles f;
     if (!acpi_loader_build(blob->data, blob->len, &f, errp)) {
         return false;
@@ -394,6 +394,25 @@ static bool add_smbios(FwCfgState *s, Machine *m, GError **errp)
         return false;
     }
     return fw_cfg_add_file(s, SMBIOS_TABLES_FILE, tables, errp);
+}
+
+/* The HPETs for firmware, as QEMU packs them: a count (0xff: none), then
+ * 8 entries of { u32 event timer block ID, u64 address, u16 minimum tick,
+ * u8 page protection }, little-endian, no padding. */
+#define HPET_ITEM_ENTRIES 8
+#define HPET_ITEM_ENTRY   15
+
+static GBytes *build_hpet_item(const MachineConfig *cfg)
+{
+    uint8_t *p = g_malloc0(1 + HPET_ITEM_ENTRIES * HPET_ITEM_ENTRY);
+    p[0] = cfg->hpet ? 1 : 0xff;
+    if (cfg->hpet) {
+        uint32_t id = GUINT32_TO_LE(HPET_BLOCK_ID);
+        uint64_t addr = GUINT64_TO_LE(HPET_ADDR);
+        memcpy(p + 1, &id, 4);
+        memcpy(p + 5, &addr, 8);
+    }
+    return g_bytes_new_take(p, 1 + HPET_ITEM_ENTRIES * HPET_ITEM_ENTRY);
 }
 
 static GBytes *empty(void)
@@ -419,6 +438,7 @@ static bool populate_pc(FwCfgState *s, GError **errp)
     fw_cfg_add_bytes(s, FW_CFG_NUMA, g_bytes_new_take(g_malloc0((1 + limit) * 8), (1 + limit) * 8));
     /* The MADT routes ISA IRQ 0 to GSI 2, as the BIOS should be told. */
     fw_cfg_add_i32(s, FW_CFG_IRQ0_OVERRIDE, 1);
+    fw_cfg_add_bytes(s, FW_CFG_HPET, build_hpet_item(cfg));
 
     /* -boot reboot-timeout (ms; -1, the default, never retries) and, with
      * menu=on, splash-time (how long the boot menu waits). */

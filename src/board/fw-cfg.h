@@ -47,6 +47,7 @@ enum {
     FW_CFG_WRITE_CHANNEL  = 0x4000,
     FW_CFG_ARCH_LOCAL     = 0x8000,
     FW_CFG_IRQ0_OVERRIDE  = FW_CFG_ARCH_LOCAL + 2,
+    FW_CFG_HPET           = FW_CFG_ARCH_LOCAL + 4,
 };
 
 #define FW_CFG_ID_TRADITIONAL (1u << 0)

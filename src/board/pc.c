@@ -276,7 +276,7 @@ static bool load_boot_image(Machine *m, GError **errp)
     uint16_t bda[2] = { E820_EBDA_START >> 4 };
     uint16_t basemem = E820_EBDA_START / 1024;
     g_autoptr(GByteArray) mp = mptable_build(cfg->smp_cpus, m->apic_ids, MPTABLE_ADDR);
-    g_autoptr(GByteArray) acpi = machine_acpi_tables(m, ACPI_TABLES_ADDR);
+    g_autoptr(GByteArray) acpi = machine_acpi_tables(m, ACPI_TABLES_ADDR, false);
     g_assert(ACPI_TABLES_ADDR + acpi->len <= MPTABLE_ADDR);
     return boot_image_add(&m->boot, &m->ram, ACPI_TABLES_ADDR, acpi->data, acpi->len,
                           "ACPI tables", errp) &&
