@@ -30,8 +30,8 @@
  *   driven wherever Tn_INT_ROUTE_CNF points, as QEMU does.
  * - Tn_FSB_EN_CNF and the FSB route registers are plain storage: QEMU's
  *   default HPET has no FSB delivery (Tn_FSB_INT_DEL_CAP clear).
- * QEMU also gates the PIT's and the RTC's interrupts in legacy
- * replacement mode; Tern leaves them alone (docs/devices.md). */
+ * - Legacy replacement gates the PIT's and the RTC's interrupts, as QEMU
+ *   does (machine_set_hpet_legacy; with KVM the in-kernel PIT's flag). */
 #include "board/acpi.h"
 #include "board/aml.h"
 #include "board/pc.h"
@@ -294,6 +294,10 @@ static void hpet_write_config(HpetState *s, uint64_t val)
             hpet_arm(s, n);
         }
         hpet_update_irq(s, n, false);
+        if (n == 0 && ((old ^ s->config) & CFG_LEGACY)) {
+            /* QEMU's order: timer 0's line, then the PIT's, then timer 1's. */
+            machine_set_hpet_legacy(s->parent.machine, s->config & CFG_LEGACY);
+        }
     }
 }
 
@@ -423,6 +427,7 @@ static void hpet_reset(DeviceState *dev)
         s->t[n] = (HpetTimer){ .cmp = UINT64_MAX };
     }
     s->config = 0;
+    machine_set_hpet_legacy(dev->machine, false);
     s->isr = 0;
     s->counter = 0;
     s->enable_ns = 0;
@@ -465,6 +470,7 @@ static bool hpet_post_load(void *obj, GError **errp)
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "hpet: general registers out of range");
         return false;
     }
+    machine_set_hpet_legacy(s->parent.machine, s->config & CFG_LEGACY);
     for (unsigned n = 0; n < HPET_TIMERS; n++) {
         HpetTimer *t = &s->t[n];
         if ((t->config & ~(uint64_t)TN_WRITABLE) || t->wrap > 1) {

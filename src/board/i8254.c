@@ -429,7 +429,7 @@ static void pit_reset(DeviceState *dev)
         c->gate = i != 2;    /* channel 2's gate is port 0x61 bit 0 */
         c->start_ns = now;
     }
-    pit_update_irq(s, false);
+    pit_update_irq(s, true);
 }
 
 static bool pit_realize(DeviceState *dev, GError **errp)

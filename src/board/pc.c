@@ -100,9 +100,35 @@ void machine_set_gsi(Machine *m, unsigned gsi, int level)
     }
 }
 
+static bool isa_irq_gated(Machine *m, int n)
+{
+    return m->hpet_legacy && (n == 0 || n == 8);
+}
+
 static void isa_irq_handler(void *opaque, int n, int level)
 {
-    machine_set_gsi(opaque, n, level);
+    Machine *m = opaque;
+    m->isa_levels = level ? m->isa_levels | 1u << n : m->isa_levels & ~(1u << n);
+    if (!isa_irq_gated(m, n)) {
+        machine_set_gsi(m, n, level);
+    }
+}
+
+void machine_set_hpet_legacy(Machine *m, bool on)
+{
+    if (m->hpet_legacy == on) {
+        return;
+    }
+    m->hpet_legacy = on;
+    if (m->has_kvm) {
+        kvm_vm_set_pit_hpet_legacy(&m->kvm, on);
+    }
+    /* Back on: the devices' lines as they stand now. */
+    for (int n = 0; !on && n < PC_ISA_IRQS; n += 8) {
+        if (m->isa_levels & 1u << n) {
+            machine_set_gsi(m, n, 1);
+        }
+    }
 }
 
 /* ---- services for devices ---- */

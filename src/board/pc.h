@@ -71,6 +71,8 @@ struct Machine {
      * is recorded, shown to the observer (qtest's irq_intercept_in) and,
      * with KVM, passed to the in-kernel irqchip. */
     uint32_t gsi_levels;        /* one bit per GSI */
+    uint16_t isa_levels;        /* what each ISA device drives, gated or not */
+    bool hpet_legacy;           /* HPET legacy replacement: PIT and RTC gated */
     void (*gsi_observer)(void *opaque, unsigned gsi, int level);
     void *gsi_observer_opaque;
     GPtrArray *devices;         /* DeviceState, in creation order */
@@ -120,6 +122,10 @@ bool machine_map_pio(Machine *m, const char *name, uint64_t base, uint64_t size,
 bool machine_map_mmio(Machine *m, const char *name, uint64_t base, uint64_t size,
                       const TernRegionOps *ops, void *opaque, GError **errp);
 const TernIrq *machine_isa_irq(Machine *m, unsigned n);
+/* HPET legacy replacement mode on/off: the PIT's IRQ 0 and the RTC's IRQ 8
+ * stop reaching the interrupt controllers (the HPET's timers 0 and 1 drive
+ * those lines instead), and come back with their current level. */
+void machine_set_hpet_legacy(Machine *m, bool on);
 /* Drives IOAPIC input gsi (< PC_GSI_PINS) as a device line would. */
 void machine_set_gsi(Machine *m, unsigned gsi, int level);
 Chardev *machine_find_chardev(Machine *m, const char *id);

@@ -206,6 +206,19 @@ static bool set_region(KvmVm *vm, unsigned slot, uint64_t gpa, uint64_t size, vo
     return true;
 }
 
+void kvm_vm_set_pit_hpet_legacy(KvmVm *vm, bool on)
+{
+    struct kvm_pit_state2 pit;
+    if (ioctl(vm->vm_fd, KVM_GET_PIT2, &pit) < 0) {
+        g_warning("KVM_GET_PIT2: %s", g_strerror(errno));
+        return;
+    }
+    pit.flags = on ? pit.flags | KVM_PIT_FLAGS_HPET_LEGACY : pit.flags & ~KVM_PIT_FLAGS_HPET_LEGACY;
+    if (ioctl(vm->vm_fd, KVM_SET_PIT2, &pit) < 0) {
+        g_warning("KVM_SET_PIT2: %s", g_strerror(errno));
+    }
+}
+
 bool kvm_vm_set_memory(KvmVm *vm, unsigned slot, uint64_t gpa, uint64_t size,
                        void *host, bool log_dirty, GError **errp)
 {

@@ -34,6 +34,8 @@ int kvm_check_extension(KvmVm *vm, int cap);
  * IOAPIC pin 2 (as the MP table says), the others to their own pins. */
 bool kvm_vm_create_irqchip(KvmVm *vm, GError **errp);
 void kvm_vm_set_irq(KvmVm *vm, unsigned gsi, int level);
+/* HPET legacy replacement: the in-kernel PIT stops driving IRQ 0. */
+void kvm_vm_set_pit_hpet_legacy(KvmVm *vm, bool on);
 
 bool kvm_vm_set_memory(KvmVm *vm, unsigned slot, uint64_t gpa, uint64_t size,
                        void *host, bool log_dirty, GError **errp);
