@@ -53,6 +53,20 @@ def test_bad_bios():
 def test_firmware_needs_bzimage():
     expect_error(['-bios', 'bios-256k.bin', '-kernel', MULTIBOOT],
                  'firmware boot needs a bzImage (Linux boot protocol 2.02+)')
+    # A setup header claiming more setup sectors than the file holds.
+    img = bytearray(1024)
+    img[0x1f1] = 8
+    img[0x202:0x206] = b'HdrS'
+    img[0x206:0x208] = (0x0202).to_bytes(2, 'little')
+    img[0x211] = 0x01
+    with tempfile.NamedTemporaryFile(suffix='.bin') as f:
+        f.write(bytes(img))
+        f.flush()
+        expect_error(['-bios', 'bios-256k.bin', '-kernel', f.name],
+                     '-kernel %s: truncated image' % f.name)
+    expect_error(['-bios', 'bios-256k.bin', '-kernel', PAYLOAD, '-initrd', '/nonexistent'],
+                 "could not load initrd '/nonexistent': Failed to open file "
+                 "\u201c/nonexistent\u201d: No such file or directory")
 
 
 if __name__ == '__main__':
