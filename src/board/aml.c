@@ -265,44 +265,38 @@ static void address_head(GByteArray *rt, uint8_t tag, uint16_t len, uint8_t type
     put8(rt, tflags);
 }
 
+/* Granularity 0, min, max, translation 0, length: each `width` bytes. */
+static void address_ranges(GByteArray *rt, unsigned width, uint64_t min, uint64_t max)
+{
+    put_le(rt, 0, width);
+    put_le(rt, min, width);
+    put_le(rt, max, width);
+    put_le(rt, 0, width);
+    put_le(rt, max - min + 1, width);
+}
+
 void aml_rt_word_bus(GByteArray *rt, uint16_t min, uint16_t max)
 {
     address_head(rt, 0x88, 13, 2, 0);
-    put_le(rt, 0, 2);
-    put_le(rt, min, 2);
-    put_le(rt, max, 2);
-    put_le(rt, 0, 2);
-    put_le(rt, max - min + 1, 2);
+    address_ranges(rt, 2, min, max);
 }
 
 void aml_rt_word_io(GByteArray *rt, uint16_t min, uint16_t max)
 {
     address_head(rt, 0x88, 13, 1, 0x03);   /* EntireRange */
-    put_le(rt, 0, 2);
-    put_le(rt, min, 2);
-    put_le(rt, max, 2);
-    put_le(rt, 0, 2);
-    put_le(rt, max - min + 1, 2);
+    address_ranges(rt, 2, min, max);
 }
 
 void aml_rt_dword_mem(GByteArray *rt, bool cacheable, uint32_t min, uint32_t max)
 {
     address_head(rt, 0x87, 23, 0, cacheable ? 0x03 : 0x01);   /* ReadWrite */
-    put_le(rt, 0, 4);
-    put_le(rt, min, 4);
-    put_le(rt, max, 4);
-    put_le(rt, 0, 4);
-    put_le(rt, (uint64_t)max - min + 1, 4);
+    address_ranges(rt, 4, min, max);
 }
 
 void aml_rt_qword_mem(GByteArray *rt, bool cacheable, uint64_t min, uint64_t max)
 {
     address_head(rt, 0x8a, 43, 0, cacheable ? 0x03 : 0x01);
-    put_le(rt, 0, 8);
-    put_le(rt, min, 8);
-    put_le(rt, max, 8);
-    put_le(rt, 0, 8);
-    put_le(rt, max - min + 1, 8);
+    address_ranges(rt, 8, min, max);
 }
 
 void aml_rt_memory32_fixed(GByteArray *rt, bool writable, uint32_t base, uint32_t len)
