@@ -192,8 +192,8 @@ static void test_hostile_state(void)
     for (guint i = 0; i < b.m->devices->len; i++) {
         DeviceState *d = g_ptr_array_index(b.m->devices, i);
         const StateDescription *desc = d->info->state;
-        if (!desc) {
-            continue;
+        if (!desc || !desc->fields[0].name) {
+            continue;   /* nothing saved (pvpanic) */
         }
         g_autoptr(GByteArray) saved = g_byte_array_new();
         vmstate_save(desc, d, saved);
