@@ -452,14 +452,14 @@ static bool populate_pc(FwCfgState *s, GError **errp)
     /* S-state table, S0..S5: bit 7 "supported", low bits SLP_TYP. The
      * DSDT has only \_S5 (SLP_TYP 0); QEMU's also offers S3 and S4. */
     static const uint8_t system_states[6] = { 0x80, 0, 0, 0, 0, 0x80 };
+    /* The ACPI files come once every device exists (fw_cfg_add_acpi). */
     return fw_cfg_add_file(s, "bios-geometry", empty(), errp) &&
            fw_cfg_add_file(s, "bootorder", empty(), errp) &&
            fw_cfg_add_file(s, "etc/boot-fail-wait", g_bytes_new(&boot_fail_wait, 4), errp) &&
            fw_cfg_add_file(s, "etc/e820", build_e820(m), errp) &&
            add_smbios(s, m, errp) &&
            fw_cfg_add_file(s, "etc/system-states", g_bytes_new_static(system_states, 6), errp) &&
-           fw_cfg_add_file(s, "etc/tpm/log", empty(), errp) &&
-           fw_cfg_add_acpi(s, m, errp);
+           fw_cfg_add_file(s, "etc/tpm/log", empty(), errp);
 }
 
 /* ---- the device ---- */
