@@ -94,7 +94,7 @@ bool fw_cfg_load_kernel(Machine *m, GError **errp)
         }
         uint32_t max = version >= 0x203 ? le32_at(img + HDR_INITRD_ADDR_MAX) : 0x37ffffff;
         max = MIN((uint64_t)max, m->ram.below_4g - ACPI_DATA_SIZE - 1);
-        if (ilen > max) {
+        if (ilen >= max) {
             g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
                         "-initrd %s: too large for the kernel (%" G_GSIZE_FORMAT " bytes)",
                         cfg->initrd, ilen);

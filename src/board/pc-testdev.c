@@ -72,26 +72,47 @@ static const TernRegionOps flush_ops = { .read = zero_read, .write = ignore_writ
 static const TernRegionOps irq_ops = { .read = zero_read, .write = irq_write };
 static const TernRegionOps iomem_ops = { .read = iomem_read, .write = iomem_write };
 
+/* The regions, in the order realize maps them. */
+static const struct {
+    const char *name;
+    bool mmio;
+    uint64_t base, size;
+    const TernRegionOps *ops;
+} regions[] = {
+    { "pc-testdev-ioport", false, 0xe0, 4, &scratch_ops },
+    { "pc-testdev-flush-page", false, 0xe4, 4, &flush_ops },
+    { "pc-testdev-ioport-byte", false, 0xe8, 4, &scratch_ops },
+    { "pc-testdev-irq-line", false, 0x2000, TESTDEV_IRQ_LINES, &irq_ops },
+    { "pc-testdev-iomem", true, TESTDEV_IOMEM_BASE, TESTDEV_IOMEM_SIZE, &iomem_ops },
+};
+
+static void unmap_regions(Machine *m, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        address_space_remove(regions[i].mmio ? m->mmio : m->pio, regions[i].base);
+    }
+}
+
 static bool testdev_realize(DeviceState *dev, GError **errp)
 {
     Machine *m = dev->machine;
-    return machine_map_pio(m, "pc-testdev-ioport", 0xe0, 4, &scratch_ops, dev, errp) &&
-           machine_map_pio(m, "pc-testdev-flush-page", 0xe4, 4, &flush_ops, dev, errp) &&
-           machine_map_pio(m, "pc-testdev-ioport-byte", 0xe8, 4, &scratch_ops, dev, errp) &&
-           machine_map_pio(m, "pc-testdev-irq-line", 0x2000, TESTDEV_IRQ_LINES, &irq_ops, dev,
-                           errp) &&
-           machine_map_mmio(m, "pc-testdev-iomem", TESTDEV_IOMEM_BASE, TESTDEV_IOMEM_SIZE,
-                            &iomem_ops, dev, errp);
+    for (guint i = 0; i < G_N_ELEMENTS(regions); i++) {
+        bool ok = regions[i].mmio
+            ? machine_map_mmio(m, regions[i].name, regions[i].base, regions[i].size,
+                               regions[i].ops, dev, errp)
+            : machine_map_pio(m, regions[i].name, regions[i].base, regions[i].size,
+                              regions[i].ops, dev, errp);
+        if (!ok) {
+            unmap_regions(m, i);   /* nothing may point at a device that is not created */
+            return false;
+        }
+    }
+    return true;
 }
 
 static void testdev_unrealize(DeviceState *dev)
 {
-    Machine *m = dev->machine;
-    static const uint64_t ports[] = { 0xe0, 0xe4, 0xe8, 0x2000 };
-    for (guint i = 0; i < G_N_ELEMENTS(ports); i++) {
-        address_space_remove(m->pio, ports[i]);
-    }
-    address_space_remove(m->mmio, TESTDEV_IOMEM_BASE);
+    unmap_regions(dev->machine, G_N_ELEMENTS(regions));
 }
 
 static const StateField testdev_fields[] = {

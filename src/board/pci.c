@@ -301,7 +301,9 @@ static uint64_t bar_address(const PciDevice *d, unsigned n)
     }
     addr &= ~(b->size - 1) & ~(uint64_t)(io ? 0x3 : 0xf);
     uint64_t last = addr + b->size - 1;
-    if (!addr || last < addr || (io && last > 0xffff)) {
+    bool wide = b->type & PCI_BASE_ADDRESS_MEM_TYPE_64;
+    if (!addr || last < addr || (io && last > 0xffff) ||
+        (!io && !wide && last >= 0xffffffffULL)) {   /* QEMU: a 32-bit BAR ends below 4 GiB */
         return UINT64_MAX;
     }
     return addr;
