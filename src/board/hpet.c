@@ -290,7 +290,10 @@ static void hpet_write_config(HpetState *s, uint64_t val)
     }
     s->config = val & CFG_WRITABLE;
     for (unsigned n = 0; n < HPET_TIMERS; n++) {
-        if ((old ^ s->config) & CFG_ENABLE) {
+        /* QEMU: enabling leaves a timer whose comparator never was
+         * written (still all ones) unarmed. */
+        bool enabling = !(old & CFG_ENABLE) && (s->config & CFG_ENABLE);
+        if (((old ^ s->config) & CFG_ENABLE) && !(enabling && s->t[n].cmp == UINT64_MAX)) {
             hpet_arm(s, n);
         }
         hpet_update_irq(s, n, false);
@@ -329,7 +332,9 @@ static void hpet_write_cmp(HpetState *s, unsigned n, uint64_t val, uint64_t mask
         t->cmp = (t->cmp & ~mask) | (val & mask);
     }
     if (t->config & TN_PERIODIC) {
-        t->period = (t->period & ~mask) | (val & mask);
+        /* QEMU keeps a period below half the counter's range. */
+        t->period = ((t->period & ~mask) | (val & mask)) &
+                    ((t->config & TN_32BIT) ? 0x7fffffffu : (uint64_t)INT64_MAX);
     }
     t->config &= ~TN_VAL_SET;
     hpet_arm(s, n);
@@ -449,8 +454,10 @@ static void hpet_unrealize(DeviceState *dev)
     HpetState *s = (HpetState *)dev;
     address_space_remove(dev->machine->mmio, HPET_BASE);
     for (unsigned n = 0; n < HPET_TIMERS; n++) {
+        hpet_release(s, n);
         tern_timer_free(s->timer[n]);
     }
+    machine_set_hpet_legacy(dev->machine, false);
 }
 
 /* The DSDT's Device (HPET): QEMU's _CRS, a read-only 1 KiB window. */
@@ -477,7 +484,11 @@ static bool hpet_post_load(void *obj, GError **errp)
             g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "hpet: timer %u state out of range", n);
             return false;
         }
-        t->line = 0;
+        if (t->config & TN_32BIT) {
+            t->cmp = (uint32_t)t->cmp;
+            t->period = (uint32_t)t->period & 0x7fffffffu;
+        }
+        hpet_release(s, n);                  /* what it held before the load */
         hpet_arm(s, n);
         if ((s->isr >> n & 1) && (t->config & TN_LEVEL)) {
             hpet_update_irq(s, n, true);     /* a pending level interrupt */

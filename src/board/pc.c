@@ -119,6 +119,12 @@ void machine_set_hpet_legacy(Machine *m, bool on)
     if (m->hpet_legacy == on) {
         return;
     }
+    /* Gated lines that were up go down (QEMU lowers IRQ 0 and 8 here). */
+    for (int n = 0; on && n < PC_ISA_IRQS; n += 8) {
+        if (m->isa_levels & 1u << n) {
+            machine_set_gsi(m, n, 0);
+        }
+    }
     m->hpet_legacy = on;
     if (m->has_kvm) {
         kvm_vm_set_pit_hpet_legacy(&m->kvm, on);

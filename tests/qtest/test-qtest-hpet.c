@@ -289,7 +289,7 @@ static void test_legacy_routing(void)
 static void test_reset(void)
 {
     QTestState *s = hpet_start();
-    qtest_writeq(s, TN_CFG(0), TN_ROUTE(2) | TN_INT_ENB | TN_LEVEL | TN_PERIODIC);
+    qtest_writeq(s, TN_CFG(0), TN_ROUTE(2) | TN_INT_ENB | TN_LEVEL | TN_PERIODIC | TN_VAL_SET);
     qtest_writeq(s, TN_CMP(0), 10);
     qtest_writeq(s, TN_FSB(0), 0x1234);
     qtest_writeq(s, CFG, CFG_ENABLE);
@@ -303,6 +303,38 @@ static void test_reset(void)
     g_assert_cmphex(qtest_readq(s, TN_CFG(0)), ==, 0x0000000400000030ULL);
     g_assert_cmphex(qtest_readq(s, TN_CMP(0)), ==, UINT64_MAX);
     g_assert_cmphex(qtest_readq(s, TN_FSB(0)), ==, 0);
+    qtest_quit(s);
+}
+
+/* A periodic comparator written without VAL_SET sets only the period; the
+ * comparator keeps its reset value (all ones), and enabling the counter
+ * leaves such a timer unarmed: no interrupt, as QEMU 7.2 (checked with its
+ * clock running). */
+static void test_enable_unwritten_cmp(void)
+{
+    QTestState *s = hpet_start();
+    qtest_writeq(s, TN_CFG(0), TN_ROUTE(2) | TN_INT_ENB | TN_LEVEL | TN_PERIODIC);
+    qtest_writeq(s, TN_CMP(0), 10);
+    qtest_writeq(s, CFG, CFG_ENABLE);
+    qtest_clock_step(s, 100000000);
+    g_assert_cmphex(qtest_readq(s, TN_CMP(0)), ==, UINT64_MAX);
+    g_assert_cmphex(qtest_readq(s, ISR), ==, 0);
+    g_assert_false(qtest_get_irq(s, 2));
+    qtest_quit(s);
+}
+
+/* A 32-bit periodic timer's period stays below 2^31, as QEMU keeps it. */
+static void test_period_mask(void)
+{
+    QTestState *s = hpet_start();
+    qtest_writeq(s, TN_CFG(0), TN_ROUTE(2) | TN_INT_ENB | TN_PERIODIC | TN_32BIT | TN_VAL_SET);
+    qtest_writel(s, TN_CMP(0), 0x10);                /* comparator (and period) */
+    qtest_writel(s, TN_CMP(0), 0xffffffff);          /* the period only: VAL_SET is spent */
+    qtest_writeq(s, CFG, CFG_ENABLE);
+    int64_t first = qtest_clock_step_until_irq(s, 2, 1000000);
+    g_assert_cmpint(first, ==, 0x10 * 10);
+    /* The next one is 0x7fffffff ticks later (~21.5 s), not 2^32 - 1. */
+    g_assert_cmphex(qtest_readl(s, TN_CMP(0)), ==, 0x10 + 0x7fffffffu);
     qtest_quit(s);
 }
 
@@ -329,6 +361,8 @@ int main(int argc, char **argv)
     g_test_add_func("/qtest/hpet/rearm", test_rearm);
     g_test_add_func("/qtest/hpet/legacy-routing", test_legacy_routing);
     g_test_add_func("/qtest/hpet/reset", test_reset);
+    g_test_add_func("/qtest/hpet/enable-unwritten-cmp", test_enable_unwritten_cmp);
+    g_test_add_func("/qtest/hpet/period-mask", test_period_mask);
     g_test_add_func("/qtest/hpet/hpet-off", test_hpet_off);
     return g_test_run();
 }
