@@ -2,7 +2,9 @@
 #include "board/pc.h"
 #include "util/error.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern const DeviceInfo *const tern_device_types[];
@@ -22,6 +24,33 @@ const DeviceInfo *const *device_info_all(guint *n)
 {
     *n = tern_device_type_count;
     return tern_device_types;
+}
+
+const char *const on_off_auto_names[] = { "auto", "on", "off", NULL };
+
+/* QEMU's PCI address syntax: "slot" or "slot.fn", both hex, slot < 32 and
+ * fn < 8. */
+static bool parse_pci_devfn(const char *s, int32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long slot = strtoul(s, &end, 16);
+    unsigned long fn = 0;
+    if (end == s || !g_ascii_isxdigit(*s) || errno || slot > 31) {
+        return false;
+    }
+    if (*end == '.') {
+        const char *f = end + 1;
+        fn = strtoul(f, &end, 16);
+        if (end == f || !g_ascii_isxdigit(*f) || fn > 7) {
+            return false;
+        }
+    }
+    if (*end) {
+        return false;
+    }
+    *out = (int32_t)(slot << 3 | fn);
+    return true;
 }
 
 static bool set_prop(DeviceState *dev, const DeviceProperty *p, const char *value, GError **errp)
@@ -58,6 +87,40 @@ static bool set_prop(DeviceState *dev, const DeviceProperty *p, const char *valu
         g_free(*(char **)field);
         *(char **)field = g_strdup(value);
         return true;
+    case PROP_U16:
+        if (!parse_u64(value, &v) || v > UINT16_MAX) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "Parameter '%s' expects uint16", p->name);
+            return false;
+        }
+        *(uint16_t *)field = v;
+        return true;
+    case PROP_SIZE:
+        if (!parse_size(value, 1, &v)) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "Parameter '%s' expects a non-negative number below 2^64", p->name);
+            return false;
+        }
+        *(uint64_t *)field = v;
+        return true;
+    case PROP_PCI_DEVFN:
+        if (!parse_pci_devfn(value, (int32_t *)field)) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "Property '%s.%s' doesn't take value '%s'", dev->info->name, p->name,
+                        value);
+            return false;
+        }
+        return true;
+    case PROP_ENUM:
+        for (int i = 0; p->enum_names[i]; i++) {
+            if (!strcmp(p->enum_names[i], value)) {
+                *(int *)field = i;
+                return true;
+            }
+        }
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "Parameter '%s' does not accept value '%s'", p->name, value);
+        return false;
     }
     return false;
 }
@@ -71,6 +134,10 @@ static void set_defaults(DeviceState *dev)
         case PROP_U64: *(uint64_t *)field = p->def; break;
         case PROP_BOOL: *(bool *)field = p->def; break;
         case PROP_STRING: *(char **)field = g_strdup(p->def_str); break;
+        case PROP_U16: *(uint16_t *)field = p->def; break;
+        case PROP_SIZE: *(uint64_t *)field = p->def; break;
+        case PROP_PCI_DEVFN: *(int32_t *)field = (int32_t)p->def; break;
+        case PROP_ENUM: *(int *)field = (int)p->def; break;
         }
     }
 }
@@ -233,6 +300,10 @@ const char *device_property_type_name(const DeviceProperty *p)
     case PROP_U64: return "uint64";
     case PROP_BOOL: return "bool";
     case PROP_STRING: return "str";
+    case PROP_U16: return "uint16";
+    case PROP_SIZE: return "size";
+    case PROP_PCI_DEVFN: return "int32";
+    case PROP_ENUM: return p->enum_type;
     }
     return "str";
 }
@@ -249,6 +320,10 @@ JsonNode *device_property_get(DeviceState *dev, const DeviceProperty *p)
         const char *s = *(char *const *)field;
         return json_node_init_string(n, s ? s : "");
     }
+    case PROP_U16: return json_node_init_int(n, *(const uint16_t *)field);
+    case PROP_SIZE: return json_node_init_int(n, (gint64)*(const uint64_t *)field);
+    case PROP_PCI_DEVFN: return json_node_init_int(n, *(const int32_t *)field);
+    case PROP_ENUM: return json_node_init_string(n, p->enum_names[*(const int *)field]);
     }
     return json_node_init_null(n);
 }
@@ -257,7 +332,11 @@ JsonNode *device_property_default(const DeviceProperty *p)
 {
     switch (p->type) {
     case PROP_U32:
-    case PROP_U64: return json_node_init_int(json_node_alloc(), (gint64)p->def);
+    case PROP_U64:
+    case PROP_U16:
+    case PROP_SIZE: return json_node_init_int(json_node_alloc(), (gint64)p->def);
+    case PROP_PCI_DEVFN: return json_node_init_int(json_node_alloc(), (int32_t)p->def);
+    case PROP_ENUM: return json_node_init_string(json_node_alloc(), p->enum_names[p->def]);
     case PROP_BOOL: return json_node_init_boolean(json_node_alloc(), p->def != 0);
     case PROP_STRING:
         return p->def_str ? json_node_init_string(json_node_alloc(), p->def_str) : NULL;

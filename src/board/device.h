@@ -21,7 +21,15 @@ typedef enum {
     PROP_U64,
     PROP_BOOL,
     PROP_STRING,
+    PROP_U16,
+    PROP_SIZE,        /* uint64_t, with QEMU's size suffixes */
+    PROP_PCI_DEVFN,   /* int32_t: "slot[.fn]" in hex, -1 for "any" */
+    PROP_ENUM,        /* int: an index into enum_names */
 } PropType;
+
+/* QEMU's OnOffAuto, as PROP_ENUM values. */
+typedef enum { ON_OFF_AUTO_AUTO, ON_OFF_AUTO_ON, ON_OFF_AUTO_OFF } OnOffAuto;
+extern const char *const on_off_auto_names[];
 
 typedef struct DeviceProperty {
     const char *name;
@@ -30,6 +38,8 @@ typedef struct DeviceProperty {
     uint64_t def;            /* numbers and bools */
     const char *def_str;     /* strings */
     const char *desc;
+    const char *const *enum_names;   /* PROP_ENUM: NULL-terminated */
+    const char *enum_type;           /* PROP_ENUM: QEMU's type name */
 } DeviceProperty;
 
 #define DEFINE_PROP_U32(n, st, field, d) \
@@ -40,6 +50,17 @@ typedef struct DeviceProperty {
     { .name = (n), .type = PROP_BOOL, .offset = offsetof(st, field), .def = (d) }
 #define DEFINE_PROP_STRING(n, st, field) \
     { .name = (n), .type = PROP_STRING, .offset = offsetof(st, field) }
+#define DEFINE_PROP_U16(n, st, field, d) \
+    { .name = (n), .type = PROP_U16, .offset = offsetof(st, field), .def = (d) }
+#define DEFINE_PROP_SIZE(n, st, field, d) \
+    { .name = (n), .type = PROP_SIZE, .offset = offsetof(st, field), .def = (d) }
+#define DEFINE_PROP_PCI_DEVFN(n, st, field) \
+    { .name = (n), .type = PROP_PCI_DEVFN, .offset = offsetof(st, field), .def = (uint64_t)-1 }
+#define DEFINE_PROP_ENUM(n, st, field, d, names, tname) \
+    { .name = (n), .type = PROP_ENUM, .offset = offsetof(st, field), .def = (d), \
+      .enum_names = (names), .enum_type = (tname) }
+#define DEFINE_PROP_ON_OFF_AUTO(n, st, field, d) \
+    DEFINE_PROP_ENUM(n, st, field, d, on_off_auto_names, "OnOffAuto")
 #define DEFINE_PROP_END { .name = NULL }
 
 typedef struct DeviceState {

@@ -494,6 +494,34 @@ static void print_prop(Hmp *h, DeviceState *dev, const DeviceProperty *p)
         hmp_printf(h, "    %s = \"%s\"\n", p->name, v ? v : "");
         break;
     }
+    case PROP_U16: {
+        uint16_t v;
+        memcpy(&v, field, sizeof(v));
+        hmp_printf(h, "    %s = %u (0x%x)\n", p->name, v, v);
+        break;
+    }
+    case PROP_SIZE: {
+        uint64_t v;
+        memcpy(&v, field, sizeof(v));
+        hmp_printf(h, "    %s = %" PRIu64 " (0x%" PRIx64 ")\n", p->name, v, v);
+        break;
+    }
+    case PROP_PCI_DEVFN: {
+        int32_t v;
+        memcpy(&v, field, sizeof(v));
+        if (v < 0) {
+            hmp_printf(h, "    %s = -1\n", p->name);
+        } else {
+            hmp_printf(h, "    %s = %02x.%x\n", p->name, v >> 3, v & 7);
+        }
+        break;
+    }
+    case PROP_ENUM: {
+        int v;
+        memcpy(&v, field, sizeof(v));
+        hmp_printf(h, "    %s = \"%s\"\n", p->name, p->enum_names[v]);
+        break;
+    }
     }
 }
 
