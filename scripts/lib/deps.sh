@@ -4,6 +4,7 @@ TERN_PACKAGES=(
     gcc meson ninja-build pkg-config python3
     libglib2.0-dev libjson-glib-dev liburing-dev libslirp-dev libcap-ng-dev
     qemu-system-x86 qemu-utils seabios cpio gzip acpica-tools
+    fio
 )
 
 tern_install_deps() {

@@ -47,6 +47,11 @@ struct BlockRequest {
     BlockBackend *blk;
     int64_t start_ns;
     BlockRequest *next;       /* throttle and engine queues */
+    BlockNode *leaf;          /* the protocol node serving it */
+    uint64_t done;            /* engines: bytes transferred so far */
+    int ret;                  /* result of deferred and thread-pool completions */
+    void *engine_priv;        /* engines: bounce buffer, partial-transfer iovec */
+    bool invalid;             /* refused up front (stats: invalid_*) */
 };
 
 /* What a device does with a failed request (QEMU's BlockdevOnError and
@@ -108,8 +113,12 @@ BlockBackend *block_graph_backend_at(BlockGraph *g, guint i);
  * name is unknown or the backend is already attached to a device. */
 BlockBackend *blk_attach_by_name(BlockGraph *g, const char *name, const char *dev_id,
                                  GError **errp);
-/* Gives the backend back (device unrealize); anonymous ones are freed. */
+/* Gives the backend back (device unrealize); anonymous ones are freed,
+ * and so is a -drive backend (QEMU's auto-deletion on unplug). */
 void blk_detach(BlockBackend *blk);
+/* The same for a device whose realize failed after attaching: a -drive
+ * backend stays (QEMU keeps the drive then); anonymous ones are freed. */
+void blk_detach_keep(BlockBackend *blk);
 
 const char *blk_name(BlockBackend *blk);      /* "" for anonymous backends */
 BlockNode *blk_root(BlockBackend *blk);

@@ -8,6 +8,7 @@
  * (slot 1), which is the SCI on IRQ 9. Links report level, active-high
  * interrupts: that is how the PIIX3 drives the IOAPIC pins, so a guest
  * programs the pins right. */
+#include "board/acpi-pcihp.h"
 #include "board/acpi.h"
 #include "board/aml.h"
 #include "board/device.h"
@@ -229,11 +230,13 @@ GByteArray *acpi_dsdt_build(const AcpiBoard *board, Machine *m)
     root_crs(b, board);
     root_prt(b);
     isa_bridge(b, m);
+    acpi_pcihp_aml(b);
     aml_close(b, pci);
     for (unsigned i = 0; i < 4; i++) {
         link_device(b, i);
     }
     sci_link(b);
     aml_close(b, sb);
+    acpi_pcihp_gpe_aml(b);
     return b;
 }

@@ -10,7 +10,7 @@ enum {
     NAME_OP = 0x08, SCOPE_OP = 0x10, BUFFER_OP = 0x11, PACKAGE_OP = 0x12, METHOD_OP = 0x14,
     DUAL_NAME_PREFIX = 0x2e, MULTI_NAME_PREFIX = 0x2f, EXT_OP_PREFIX = 0x5b,
     ROOT_CHAR = 0x5c, PARENT_PREFIX = 0x5e,
-    ARG0_OP = 0x68, STORE_OP = 0x70, AND_OP = 0x7b, OR_OP = 0x7d,
+    LOCAL0_OP = 0x60, ARG0_OP = 0x68, STORE_OP = 0x70, SHIFT_LEFT_OP = 0x79, NOTIFY_OP = 0x86, AND_OP = 0x7b, OR_OP = 0x7d,
     CREATE_DWORD_FIELD_OP = 0x8a, LLESS_OP = 0x95, IF_OP = 0xa0, RETURN_OP = 0xa4,
     EXT_OP_REGION = 0x80, EXT_FIELD = 0x81, EXT_DEVICE = 0x82,
 };
@@ -210,7 +210,28 @@ void aml_field_bytes(GByteArray *b, const char *region, const char *const *names
     aml_close(b, at);
 }
 
+void aml_field_dwords(GByteArray *b, const char *region, const char *const *names, unsigned n)
+{
+    const uint8_t op[] = { EXT_OP_PREFIX, EXT_FIELD };
+    AmlBlock at = open_block(b, op, 2);
+    aml_name_string(b, region);
+    put8(b, 0x23);   /* DWordAcc, NoLock, WriteAsZeros */
+    for (unsigned i = 0; i < n; i++) {
+        name_seg(b, names[i], strlen(names[i]));
+        put8(b, 32);
+    }
+    aml_close(b, at);
+}
+
 void aml_return(GByteArray *b) { put8(b, RETURN_OP); }
+void aml_shift_left(GByteArray *b) { put8(b, SHIFT_LEFT_OP); }
+void aml_notify(GByteArray *b) { put8(b, NOTIFY_OP); }
+
+void aml_local(GByteArray *b, unsigned n)
+{
+    g_assert(n <= 7);
+    put8(b, LOCAL0_OP + n);
+}
 void aml_store(GByteArray *b) { put8(b, STORE_OP); }
 void aml_and(GByteArray *b) { put8(b, AND_OP); }
 void aml_or(GByteArray *b) { put8(b, OR_OP); }

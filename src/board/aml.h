@@ -39,6 +39,8 @@ void aml_close(GByteArray *b, AmlBlock at);
 enum { AML_SYSTEM_MEMORY = 0, AML_SYSTEM_IO = 1, AML_PCI_CONFIG = 2 };
 void aml_op_region(GByteArray *b, const char *name, uint8_t space, uint64_t offset, uint64_t len);
 void aml_field_bytes(GByteArray *b, const char *region, const char *const *names, unsigned n);
+/* The same with 32-bit units, DWordAcc and WriteAsZeros (I/O registers). */
+void aml_field_dwords(GByteArray *b, const char *region, const char *const *names, unsigned n);
 
 /* Statements and expressions; operands are the terms appended after. */
 void aml_return(GByteArray *b);                  /* Return (<term>) */
@@ -48,6 +50,10 @@ void aml_or(GByteArray *b);                      /* Or (<a>, <b>, <target>) */
 void aml_lless(GByteArray *b);                   /* LLess (<a>, <b>) */
 void aml_null_target(GByteArray *b);
 void aml_arg(GByteArray *b, unsigned n);         /* Arg0-6 */
+void aml_local(GByteArray *b, unsigned n);       /* Local0-7 */
+void aml_shift_left(GByteArray *b);              /* ShiftLeft (<a>, <count>, <target>) */
+void aml_notify(GByteArray *b);                  /* Notify (<object>, <value>) */
+/* A method call is its name string followed by its arguments. */
 void aml_create_dword_field(GByteArray *b);      /* (<buffer>, <index>, NAME) */
 
 /* Resource template items (ACPI 6.4); aml_rt_end() closes the list. */

@@ -15,6 +15,8 @@
     X(piix4_pm_info)         \
     X(isa_pvpanic_info)      \
     X(pc_testdev_info)       \
+    X(pci_testdev_info)      \
+    X(virtio_blk_pci_info)   \
     X(fw_cfg_io_info)
 
 #define DECLARE(info) extern const DeviceInfo info;

@@ -110,8 +110,32 @@ static void isa_irq_handler(void *opaque, int n, int level)
     Machine *m = opaque;
     m->isa_levels = level ? m->isa_levels | 1u << n : m->isa_levels & ~(1u << n);
     if (!isa_irq_gated(m, n)) {
-        machine_set_gsi(m, n, level);
+        /* Shared with PCI INTx routed here: the line is their OR. */
+        machine_set_gsi(m, n, level || (m->pci_irq_levels & 1u << n));
     }
+}
+
+void machine_set_pci_irq_levels(Machine *m, uint16_t levels)
+{
+    uint16_t changed = m->pci_irq_levels ^ levels;
+    m->pci_irq_levels = levels;
+    for (int n = 0; n < PC_ISA_IRQS; n++) {
+        if (changed & 1u << n) {
+            bool isa = !isa_irq_gated(m, n) && (m->isa_levels & 1u << n);
+            machine_set_gsi(m, n, isa || (levels & 1u << n));
+        }
+    }
+}
+
+void machine_send_msi(Machine *m, uint64_t addr, uint32_t data)
+{
+    if (m->has_kvm) {
+        kvm_signal_msi(&m->kvm, addr, data);
+        return;
+    }
+    uint8_t le[4] = { data, data >> 8, data >> 16, data >> 24 };
+    /* Not RAM (the APIC's 0xfee00000 window): nobody to deliver to. */
+    guest_ram_write(&m->ram, addr, le, sizeof(le));
 }
 
 void machine_set_hpet_legacy(Machine *m, bool on)
@@ -193,6 +217,15 @@ DeviceState *machine_find_device(Machine *m, const char *id)
 void machine_add_observer(Machine *m, const MachineObserver *obs)
 {
     g_array_append_val(m->observers, *obs);
+}
+
+void machine_remove_observer(Machine *m, void *opaque)
+{
+    for (guint i = m->observers->len; i-- > 0;) {
+        if (g_array_index(m->observers, MachineObserver, i).opaque == opaque) {
+            g_array_remove_index(m->observers, i);
+        }
+    }
 }
 
 #define NOTIFY(m, fn, ...)                                                   \
@@ -383,6 +416,72 @@ static void timers_notify(void *opaque)
     g_main_context_wakeup(m->ctx);
 }
 
+/* ---- the block graph's hooks ---- */
+
+static void block_event_hook(void *opaque, const char *name, JsonObject *data)
+{
+    machine_emit_event(opaque, name, data);
+}
+
+static void block_stop_hook(void *opaque)
+{
+    Machine *m = opaque;
+    if (runstate_is_running(m->state)) {
+        machine_pause(m, RUN_STATE_IO_ERROR);
+    }
+}
+
+/* -blockdev first, then -drive, as QEMU opens them. if=virtio drives are
+ * the board's to attach (in backend order); other buses do not exist. */
+static bool create_block_graph(Machine *m, GError **errp)
+{
+    BlockGraphHooks hooks = { block_event_hook, block_stop_hook, m };
+    m->virtio_drives = g_ptr_array_new_with_free_func(g_free);
+    m->block = block_graph_new(m->ctx, &hooks);
+    for (guint i = 0; i < m->cfg->blockdevs->len; i++) {
+        const char *arg = g_ptr_array_index(m->cfg->blockdevs, i);
+        if (!block_graph_add_blockdev_str(m->block, arg, errp)) {
+            g_prefix_error(errp, "-blockdev %s: ", arg);
+            return false;
+        }
+    }
+    for (guint i = 0; i < m->cfg->drives->len; i++) {
+        const char *arg = g_ptr_array_index(m->cfg->drives, i);
+        g_autofree char *if_name = NULL;
+        BlockBackend *blk = block_graph_add_drive(m->block, arg, &if_name, errp);
+        if (!blk) {
+            g_prefix_error(errp, "-drive %s: ", arg);
+            return false;
+        }
+        if (if_name && !strcmp(if_name, "virtio")) {
+            g_ptr_array_add(m->virtio_drives, g_strdup(blk_name(blk)));
+        }
+        if (if_name && strcmp(if_name, "virtio")) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "-drive %s: if=%s is not supported (use if=virtio, or if=none with -device)",
+                        arg, if_name);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* -drive if=virtio: a virtio-blk-pci per drive, after the -device ones
+ * and in command-line order, as QEMU adds them (anonymous devices). */
+static bool create_virtio_drives(Machine *m, GError **errp)
+{
+    for (guint i = 0; i < m->virtio_drives->len; i++) {
+        const char *name = g_ptr_array_index(m->virtio_drives, i);
+        g_autofree char *arg = g_strdup_printf("virtio-blk-pci,drive=%s", name);
+        g_autoptr(TernOpts) o = opts_parse(arg, "driver", errp);
+        if (!o || !device_create(m, o, true, errp)) {
+            g_prefix_error(errp, "-drive if=virtio (%s): ", name);
+            return false;
+        }
+    }
+    return true;
+}
+
 Machine *machine_new(MachineConfig *cfg, GError **errp)
 {
     Machine *m = g_new0(Machine, 1);
@@ -418,6 +517,9 @@ Machine *machine_new(MachineConfig *cfg, GError **errp)
         g_ptr_array_add(m->chardevs, c);
         c->mux_quit = mux_quit;
         c->mux_quit_opaque = m;
+    }
+    if (!create_block_graph(m, errp)) {
+        goto fail;
     }
     if (!strcmp(cfg->machine_type, "none")) {
         g_mutex_unlock(&m->lock);
@@ -467,6 +569,9 @@ Machine *machine_new(MachineConfig *cfg, GError **errp)
             goto fail;
         }
     }
+    if (!create_virtio_drives(m, errp)) {
+        goto fail;
+    }
     FwCfgState *fw_cfg = fw_cfg_find(m);
     if (fw_cfg && !fw_cfg_add_acpi(fw_cfg, m, errp)) {
         goto fail;
@@ -502,6 +607,10 @@ void machine_free(Machine *m)
     for (guint i = m->devices->len; i-- > 0;) {
         device_destroy(g_ptr_array_index(m->devices, i));
     }
+    /* After the devices gave their backends back, before guest RAM goes:
+     * the engines wait for I/O still writing into it. */
+    block_graph_free(m->block);
+    g_clear_pointer(&m->virtio_drives, g_ptr_array_unref);
     for (guint i = 0; i < m->chardevs->len; i++) {
         chardev_close(g_ptr_array_index(m->chardevs, i));
     }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "block/block.h"
 #include "board/address-space.h"
 #include "board/device.h"
 #include "board/irq.h"
@@ -72,6 +73,7 @@ struct Machine {
      * with KVM, passed to the in-kernel irqchip. */
     uint32_t gsi_levels;        /* one bit per GSI */
     uint16_t isa_levels;        /* what each ISA device drives, gated or not */
+    uint16_t pci_irq_levels;    /* PCI INTx per ISA IRQ (machine_set_pci_irq_levels) */
     bool hpet_legacy;           /* HPET legacy replacement: PIT and RTC gated */
     void (*gsi_observer)(void *opaque, unsigned gsi, int level);
     void *gsi_observer_opaque;
@@ -83,6 +85,8 @@ struct Machine {
     KvmIrqchipState *irqchip_reset;
 
     GArray *observers;          /* MachineObserver */
+    BlockGraph *block;          /* -drive/-blockdev nodes and backends */
+    GPtrArray *virtio_drives;   /* backend names of -drive if=virtio, in order */
 };
 
 /* Builds everything the configuration asks for; nothing runs yet. */
@@ -94,6 +98,8 @@ void machine_start(Machine *m);
 int machine_run_loop(Machine *m);
 
 void machine_add_observer(Machine *m, const MachineObserver *obs);
+/* Removes the observers registered with this opaque (device unrealize). */
+void machine_remove_observer(Machine *m, void *opaque);
 /* Raises a QMP event (main loop); takes the data reference. */
 void machine_emit_event(Machine *m, const char *name, JsonObject *data);
 void machine_set_state(Machine *m, RunState s);
@@ -128,6 +134,14 @@ const TernIrq *machine_isa_irq(Machine *m, unsigned n);
 void machine_set_hpet_legacy(Machine *m, bool on);
 /* Drives IOAPIC input gsi (< PC_GSI_PINS) as a device line would. */
 void machine_set_gsi(Machine *m, unsigned gsi, int level);
+/* PCI INTx as the PIIX3 routes it: bit n set when some PIRQ routed to ISA
+ * IRQ n is asserted. A GSI's level is the OR of its ISA device's level
+ * and this. */
+void machine_set_pci_irq_levels(Machine *m, uint16_t levels);
+/* An MSI message from a device: KVM_SIGNAL_MSI with KVM; in qtest mode a
+ * 4-byte write of data at addr when addr is guest RAM (libqos's way of
+ * watching vectors), else nothing. */
+void machine_send_msi(Machine *m, uint64_t addr, uint32_t data);
 Chardev *machine_find_chardev(Machine *m, const char *id);
 void machine_add_device(Machine *m, DeviceState *dev);
 DeviceState *machine_find_device(Machine *m, const char *id);

@@ -3,6 +3,8 @@
  * cases the spec leaves open (noted where they are handled). */
 #define G_LOG_DOMAIN "tern-pci"
 #include "board/pci.h"
+#include "board/msi.h"
+#include "board/msix.h"
 #include "board/pc.h"
 #include "util/error.h"
 
@@ -226,10 +228,12 @@ bool pci_device_init(PciDevice *d, PciBus *bus, unsigned devfn, const PciId *id,
                      const PciDeviceOps *ops, GError **errp)
 {
     if (devfn > 255 || bus->devices[devfn]) {
+        const DeviceState *other = devfn > 255 ? NULL : &bus->devices[devfn]->parent;
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
-                    "PCI: slot %u function %u not available for %s, in use by %s",
+                    "PCI: slot %u function %u not available for %s, in use by %s,id=%s",
                     PCI_DEVFN_SLOT(devfn), PCI_DEVFN_FUNC(devfn), d->parent.info->name,
-                    devfn > 255 ? "nothing" : bus->devices[devfn]->parent.info->name);
+                    other ? other->info->name : "nothing",
+                    other && other->id ? other->id : "(null)");
         return false;
     }
     d->ops = ops;
@@ -239,6 +243,12 @@ bool pci_device_init(PciDevice *d, PciBus *bus, unsigned devfn, const PciId *id,
     memset(d->cmask, 0, sizeof(d->cmask));
     memset(d->used, 0, sizeof(d->used));
     memset(d->bars, 0, sizeof(d->bars));
+    memset(&d->msix, 0, sizeof(d->msix));
+    memset(&d->msi, 0, sizeof(d->msi));
+    d->intx_level = 0;
+    d->intx_asserted = false;
+    d->rom = NULL;
+    d->rom_mapped = false;
     mark_used(d, 0, PCI_STD_HEADER_SIZEOF);
 
     uint8_t *c = d->config;
@@ -248,7 +258,8 @@ bool pci_device_init(PciDevice *d, PciBus *bus, unsigned devfn, const PciId *id,
     c[PCI_REVISION_ID] = id->revision;
     c[PCI_CLASS_PROG] = id->prog_if;
     pci_set_word(c + PCI_CLASS_DEVICE, id->class_id);
-    c[PCI_HEADER_TYPE] = id->header_type;
+    c[PCI_HEADER_TYPE] = id->header_type | (d->multifunction ? PCI_HEADER_MULTI_FUNCTION : 0);
+    d->multifunction = c[PCI_HEADER_TYPE] & PCI_HEADER_MULTI_FUNCTION;
     bool qemu_subsystem = !id->subsystem_vendor && !id->subsystem;
     pci_set_word(c + PCI_SUBSYSTEM_VENDOR_ID,
                  qemu_subsystem ? PCI_SUBSYSTEM_VENDOR_QEMU : id->subsystem_vendor);
@@ -309,11 +320,102 @@ static uint64_t bar_address(const PciDevice *d, unsigned n)
     return addr;
 }
 
+/* ---- the expansion ROM ---- */
+
+static uint64_t rom_read(void *opaque, uint64_t off, unsigned size)
+{
+    PciDevice *d = opaque;
+    gsize len;
+    const uint8_t *p = g_bytes_get_data(d->rom, &len);
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size && off + i < len; i++) {
+        v |= (uint64_t)p[off + i] << (8 * i);
+    }
+    return v;
+}
+
+static void rom_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    (void)opaque, (void)off, (void)val, (void)size;   /* read-only */
+}
+
+static const TernRegionOps rom_ops = { .read = rom_read, .write = rom_write };
+
+static uint64_t rom_size(const PciDevice *d)
+{
+    return d->rom ? g_bytes_get_size(d->rom) : 0;
+}
+
+/* The ROM's address while it decodes, else UINT64_MAX: enable bit and
+ * COMMAND.MEM set, not at 0, below 4 GiB (a 32-bit register). */
+static uint64_t rom_address(const PciDevice *d)
+{
+    uint32_t reg = pci_get_long(d->config + PCI_ROM_ADDRESS);
+    uint64_t addr = reg & PCI_ROM_ADDRESS_MASK & ~(rom_size(d) - 1);
+    if (!rom_size(d) || !(reg & PCI_ROM_ADDRESS_ENABLE) ||
+        !(pci_get_word(d->config + PCI_COMMAND) & PCI_COMMAND_MEMORY) || !addr ||
+        addr + rom_size(d) - 1 >= 0xffffffffULL) {
+        return UINT64_MAX;
+    }
+    return addr;
+}
+
+static void unmap_rom(PciDevice *d)
+{
+    if (d->rom_mapped) {
+        address_space_remove(d->bus->machine->mmio, d->rom_mapped_at);
+        d->rom_mapped = false;
+    }
+}
+
+static void update_rom_mapping(PciDevice *d)
+{
+    uint64_t addr = rom_address(d);
+    if (d->rom_mapped && d->rom_mapped_at == addr) {
+        return;
+    }
+    unmap_rom(d);
+    if (addr == UINT64_MAX) {
+        return;
+    }
+    g_autoptr(GError) err = NULL;
+    g_autofree char *name = g_strdup_printf("%s.rom", d->parent.info->name);
+    d->rom_mapped = machine_map_mmio(d->bus->machine, name, addr, rom_size(d), &rom_ops, d,
+                                     &err);
+    d->rom_mapped_at = addr;
+    if (!d->rom_mapped) {
+        g_debug("%s: ROM not mapped: %s", d->parent.info->name, err->message);
+    }
+}
+
+void pci_register_rom(PciDevice *d, GBytes *contents, uint64_t size)
+{
+    gsize len = g_bytes_get_size(contents);
+    if (!size) {
+        /* The next power of two, as QEMU (no 2 KiB floor, though the
+         * spec reserves bits 10:1). */
+        size = 1;
+        while (size < len) {
+            size *= 2;
+        }
+    }
+    g_assert(size >= len && !(size & (size - 1)));
+    g_autofree uint8_t *buf = g_malloc0(size);
+    memcpy(buf, g_bytes_get_data(contents, NULL), len);
+    if (d->rom) {
+        g_bytes_unref(d->rom);
+    }
+    d->rom = g_bytes_new_take(g_steal_pointer(&buf), size);
+    pci_set_long(d->wmask + PCI_ROM_ADDRESS,
+                 (uint32_t)~(size - 1) | PCI_ROM_ADDRESS_ENABLE);
+}
+
 void pci_update_mappings(PciDevice *d)
 {
     if (!d->bus) {
         return;
     }
+    update_rom_mapping(d);
     Machine *m = d->bus->machine;
     for (unsigned n = 0; n < G_N_ELEMENTS(d->bars); n++) {
         PciBar *b = &d->bars[n];
@@ -343,6 +445,15 @@ void pci_update_mappings(PciDevice *d)
 
 void pci_device_exit(PciDevice *d)
 {
+    if (d->bus) {
+        pci_set_irq(d, 0);
+        msix_uninit(d);
+        unmap_rom(d);
+    }
+    if (d->rom) {
+        g_bytes_unref(d->rom);
+        d->rom = NULL;
+    }
     for (unsigned n = 0; d->bus && n < G_N_ELEMENTS(d->bars); n++) {
         unmap_bar(d, &d->bars[n]);
     }
@@ -359,6 +470,13 @@ void pci_device_reset(PciDevice *d)
     pci_set_word(c + PCI_STATUS, pci_get_word(c + PCI_STATUS) & ~STATUS_W1CMASK);
     c[PCI_CACHE_LINE_SIZE] = 0;
     c[PCI_INTERRUPT_LINE] = 0;
+    /* The ROM's address goes, its enable bit too. */
+    pci_set_long(c + PCI_ROM_ADDRESS, 0);
+    /* A reset function drives no interrupt: INTx down, MSI and MSI-X off
+     * (their Message Control is device-specific config QEMU resets). */
+    pci_set_irq(d, 0);
+    msi_reset(d);
+    msix_reset(d);
     for (unsigned n = 0; n < G_N_ELEMENTS(d->bars); n++) {
         const PciBar *b = &d->bars[n];
         if (b->size) {
@@ -382,8 +500,10 @@ bool pci_device_post_load(PciDevice *d, GError **errp)
             return false;
         }
     }
+    d->intx_level = !!d->intx_level;
+    pci_update_intx(d);
     pci_update_mappings(d);
-    return true;
+    return msix_post_load(d, errp);
 }
 
 void pci_register_bar(PciDevice *d, unsigned n, uint8_t type, uint64_t size)
@@ -490,7 +610,204 @@ void pci_default_config_write(PciDevice *d, unsigned off, uint32_t val, unsigned
         d->config[o] &= ~(b & d->w1cmask[o]);
     }
     if (pci_access_hits(off, len, PCI_COMMAND, 2) ||
-        pci_access_hits(off, len, PCI_BASE_ADDRESS_0, 24)) {
+        pci_access_hits(off, len, PCI_BASE_ADDRESS_0, 24) ||
+        pci_access_hits(off, len, PCI_ROM_ADDRESS, 4)) {
         pci_update_mappings(d);
     }
+    if (pci_access_hits(off, len, PCI_COMMAND, 2)) {
+        pci_update_intx(d);   /* INTX_DISABLE */
+    }
+    msi_config_written(d, off, len);
+    msix_config_written(d, off, len);
+}
+
+/* ---- INTx ---- */
+
+int pci_intx_pirq(const PciDevice *d)
+{
+    unsigned pin = d->config[PCI_INTERRUPT_PIN];
+    if (pin < 1 || pin > 4) {
+        return -1;
+    }
+    /* The DSDT's _PRT (QEMU's swizzle): slot S, pin P (1 = INTA) ->
+     * LNK[A-D] (S + P - 2) mod 4, so slot 1 INTA is PIRQA. */
+    return (PCI_DEVFN_SLOT(d->devfn) + pin + 2) % PCI_NUM_PIRQS;
+}
+
+static void pirq_change(PciBus *bus, int pirq, int delta)
+{
+    int before = bus->pirq_count[pirq];
+    bus->pirq_count[pirq] += delta;
+    g_assert(bus->pirq_count[pirq] >= 0);
+    if (!before != !bus->pirq_count[pirq] && bus->set_pirq) {
+        bus->set_pirq(bus->pirq_opaque, pirq, bus->pirq_count[pirq] > 0);
+    }
+}
+
+void pci_update_intx(PciDevice *d)
+{
+    int pirq = pci_intx_pirq(d);
+    if (!d->bus || pirq < 0) {
+        return;
+    }
+    /* MSI and MSI-X replace INTx while enabled (spec 6.8.1.3, 6.8.2.3). */
+    bool on = d->intx_level &&
+              !(pci_get_word(d->config + PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE) &&
+              !msix_enabled(d) && !msi_enabled(d);
+    if (on != d->intx_asserted) {
+        d->intx_asserted = on;
+        pirq_change(d->bus, pirq, on ? 1 : -1);
+    }
+}
+
+void pci_set_irq(PciDevice *d, int level)
+{
+    if (pci_intx_pirq(d) < 0) {
+        return;
+    }
+    d->intx_level = !!level;
+    /* STATUS.INTERRUPT shows the pin's state even when INTX_DISABLE keeps
+     * it off the bus (spec 6.2.3). */
+    uint16_t st = pci_get_word(d->config + PCI_STATUS);
+    pci_set_word(d->config + PCI_STATUS,
+                 level ? st | PCI_STATUS_INTERRUPT : st & ~PCI_STATUS_INTERRUPT);
+    pci_update_intx(d);
+}
+
+/* ---- user-creatable functions ---- */
+
+/* QEMU's rules for the functions sharing a slot. */
+static bool check_multifunction(PciBus *bus, PciDevice *d, unsigned devfn, GError **errp)
+{
+    unsigned slot = PCI_DEVFN_SLOT(devfn), fn = PCI_DEVFN_FUNC(devfn);
+    if (fn) {
+        PciDevice *f0 = bus->devices[PCI_DEVFN(slot, 0)];
+        if (f0 && !f0->multifunction) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "PCI: single function device can't be populated in function %x.%x",
+                        slot, fn);
+            return false;
+        }
+        return true;
+    }
+    if (d->multifunction) {
+        return true;
+    }
+    for (unsigned f = 1; f < 8; f++) {
+        if (bus->devices[PCI_DEVFN(slot, f)]) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "PCI: %x.0 indicates single function, but %x.%x is already populated.",
+                        slot, slot, f);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool load_romfile(PciDevice *d, GError **errp)
+{
+    if (!d->romfile || !*d->romfile || !d->rombar) {
+        /* rombar=0: QEMU would hand a VGA ROM to the firmware through
+         * fw_cfg and ignores any other, even a missing file (7.2). */
+        return true;
+    }
+    g_autofree char *path = pci_find_romfile(d->romfile);
+    g_autofree char *data = NULL;
+    gsize len;
+    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "failed to find romfile \"%s\"",
+                    d->romfile);
+        return false;
+    }
+    g_autoptr(GError) err = NULL;
+    if (!g_file_get_contents(path, &data, &len, &err)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "failed to load romfile \"%s\"",
+                    d->romfile);
+        return false;
+    }
+    if (!len) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "romfile \"%s\" is empty",
+                    d->romfile);
+        return false;
+    }
+    if (len > (1u << 31)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "romfile \"%s\" too large (size cannot exceed 2 GiB)",
+                    d->romfile);
+        return false;
+    }
+    uint64_t size = 0;
+    if (d->romsize != UINT32_MAX) {
+        if (d->romsize & (d->romsize - 1) || !d->romsize) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "ROM size %u is not a power of two", d->romsize);
+            return false;
+        }
+        if (len > d->romsize) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "romfile \"%s\" (%" G_GSIZE_FORMAT " bytes) is too large for ROM size %u",
+                        d->romfile, len, d->romsize);
+            return false;
+        }
+        size = d->romsize;
+    }
+    g_autoptr(GBytes) bytes = g_bytes_new_take(g_steal_pointer(&data), len);
+    pci_register_rom(d, bytes, size);
+    return true;
+}
+
+char *pci_find_romfile(const char *name)
+{
+    static const char *const dirs[] = { "/usr/share/qemu", "/usr/share/seabios",
+                                        "/usr/lib/ipxe/qemu" };
+    if (strchr(name, '/') || g_file_test(name, G_FILE_TEST_IS_REGULAR)) {
+        return g_strdup(name);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        g_autofree char *p = g_build_filename(dirs[i], name, NULL);
+        if (g_file_test(p, G_FILE_TEST_IS_REGULAR)) {
+            return g_steal_pointer(&p);
+        }
+    }
+    return g_strdup(name);
+}
+
+bool pci_device_realize(PciDevice *d, const PciId *id, const PciDeviceOps *ops,
+                        GError **errp)
+{
+    PciBus *bus = pci_root_bus(d->parent.machine);
+    if (!bus) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "No 'PCI' bus found for device '%s'",
+                    d->parent.info->name);
+        return false;
+    }
+    if (d->failover_pair_id && *d->failover_pair_id) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                    "failover primary device must be on PCIExpress bus");
+        return false;
+    }
+    unsigned devfn;
+    if (d->addr >= 0) {
+        devfn = d->addr;
+    } else {
+        /* QEMU's order: function 0 of the lowest free slot. */
+        for (devfn = 0; devfn < 256 && bus->devices[devfn]; devfn += 8) {
+        }
+        if (devfn >= 256) {
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC,
+                        "PCI: no slot/function available for %s, all in use or reserved",
+                        d->parent.info->name);
+            return false;
+        }
+    }
+    if (!bus->devices[devfn] && !check_multifunction(bus, d, devfn, errp)) {
+        return false;
+    }
+    if (!pci_device_init(d, bus, devfn, id, ops, errp)) {
+        return false;
+    }
+    if (!load_romfile(d, errp)) {
+        pci_device_exit(d);
+        return false;
+    }
+    return true;
 }

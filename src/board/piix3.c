@@ -8,8 +8,10 @@
  * writable, and a reset puts back only the registers the datasheet lists
  * with a default (QEMU's choice), the rest keep what was written.
  *
- * Routing is stored only: PIRQ changes have no effect until PCI devices
- * with interrupt pins arrive (issue 5). */
+ * PIRQ routing: the PCI core counts the functions asserting each PIRQ line;
+ * a line that is up drives the ISA IRQ its PIRQRC byte names (values 0-15;
+ * bit 7, or any value >= 16, leaves it unrouted, as QEMU). Several PIRQs
+ * on one IRQ, and an ISA device on the same IRQ, share the line (OR). */
 #include "board/pci.h"
 #include "board/pc.h"
 #include "util/error.h"
@@ -127,6 +129,37 @@ static void elcr2_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 static const TernRegionOps elcr1_ops = { .read = elcr1_read, .write = elcr1_write };
 static const TernRegionOps elcr2_ops = { .read = elcr2_read, .write = elcr2_write };
 
+/* ---- PIRQ routing ---- */
+
+static void piix3_update_pirqs(Piix3State *s)
+{
+    PciBus *bus = s->pci.bus;
+    uint16_t levels = 0;
+    for (unsigned pirq = 0; pirq < PCI_NUM_PIRQS; pirq++) {
+        uint8_t route = s->pci.config[PIIX3_PIRQRC + pirq];
+        if (bus->pirq_count[pirq] > 0 && route < PC_ISA_IRQS) {
+            levels |= 1u << route;
+        }
+    }
+    machine_set_pci_irq_levels(s->pci.parent.machine, levels);
+}
+
+static void piix3_set_pirq(void *opaque, unsigned pirq, int level)
+{
+    (void)pirq, (void)level;
+    piix3_update_pirqs(opaque);
+}
+
+static void piix3_config_write(PciDevice *d, unsigned off, uint32_t val, unsigned len)
+{
+    pci_default_config_write(d, off, val, len);
+    if (pci_access_hits(off, len, PIIX3_PIRQRC, PCI_NUM_PIRQS)) {
+        piix3_update_pirqs((Piix3State *)d);
+    }
+}
+
+static const PciDeviceOps piix3_pci_ops = { .config_write = piix3_config_write };
+
 /* ---- the PCI function ---- */
 
 static const PciId piix3_id = {
@@ -153,9 +186,11 @@ static bool piix3_realize(DeviceState *dev, GError **errp)
         g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "PIIX3: no PCI host bridge");
         return false;
     }
-    if (!pci_device_init(&s->pci, bus, PCI_DEVFN(1, 0), &piix3_id, NULL, errp)) {
+    if (!pci_device_init(&s->pci, bus, PCI_DEVFN(1, 0), &piix3_id, &piix3_pci_ops, errp)) {
         return false;
     }
+    bus->set_pirq = piix3_set_pirq;
+    bus->pirq_opaque = s;
     /* Named as in QEMU's flat I/O view. */
     if (!machine_map_pio(m, "piix3-reset-control", RCR_PORT, 1, &rcr_ops, s, errp) ||
         !machine_map_pio(m, "elcr", ELCR_PORT, 1, &elcr1_ops, s, errp) ||
@@ -169,6 +204,12 @@ static bool piix3_realize(DeviceState *dev, GError **errp)
 
 static void piix3_unrealize(DeviceState *dev)
 {
+    Piix3State *s = (Piix3State *)dev;
+    if (s->pci.bus && s->pci.bus->pirq_opaque == s) {
+        s->pci.bus->set_pirq = NULL;
+        s->pci.bus->pirq_opaque = NULL;
+    }
+    machine_set_pci_irq_levels(dev->machine, 0);
     piix3_unmap(dev->machine);
     pci_device_exit(&((Piix3State *)dev)->pci);
 }
@@ -199,6 +240,7 @@ static void piix3_reset(DeviceState *dev)
     c[PIIX3_CTHTMR] = 0x00;
     s->rcr = 0;
     memset(s->elcr, 0, sizeof(s->elcr));
+    piix3_update_pirqs(s);
 }
 
 static bool piix3_post_load(void *obj, GError **errp)
@@ -208,7 +250,11 @@ static bool piix3_post_load(void *obj, GError **errp)
         s->elcr[i] &= elcr_wmask[i];
     }
     s->rcr &= RCR_SRST;
-    return pci_device_post_load(&s->pci, errp);
+    if (!pci_device_post_load(&s->pci, errp)) {
+        return false;
+    }
+    piix3_update_pirqs(s);
+    return true;
 }
 
 static const StateField piix3_fields[] = {

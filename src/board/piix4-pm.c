@@ -20,6 +20,7 @@
 #define G_LOG_DOMAIN "tern-board"
 #include "board/acpi.h"
 #include "board/pc.h"
+#include "board/acpi-pcihp.h"
 #include "board/pci.h"
 #include "util/error.h"
 
@@ -60,6 +61,7 @@ typedef struct Piix4PmState {
     int64_t tmr_overflow;
     uint8_t gpe0[4];
     uint8_t apm_cnt, apm_sts;  /* APM control and status (0xb2, 0xb3) */
+    AcpiPciHp pcihp;           /* the 0xae00 hotplug block */
     const TernIrq *sci;
     TernTimer *tmr_timer;      /* raises the SCI at tmr_overflow */
     /* Where the PM block is mapped: derived from config, not saved. */
@@ -255,6 +257,19 @@ static void gpe_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 
 static const TernRegionOps gpe_ops = { .read = gpe_read, .write = gpe_write };
 
+/* A PCI slot changed: GPE0 status bit 1 (the DSDT's \\_GPE._E01). */
+static void pm_hotplug_gpe(void *opaque)
+{
+    Piix4PmState *s = opaque;
+    s->gpe0[0] |= 1 << ACPI_PCIHP_GPE_BIT;
+    pm_update_sci(s);
+}
+
+AcpiPciHp *piix4_pm_pcihp(DeviceState *dev)
+{
+    return &((Piix4PmState *)dev)->pcihp;
+}
+
 /* APM ports, byte registers: a wider access reaches both, repeating
  * (QEMU reads 0x12341234 with inl after outw 0x1234).
  * Without SMM, the control port does what QEMU's does then: ACPI_ENABLE
@@ -346,6 +361,7 @@ static void pm_reset(DeviceState *dev)
     s->pm1_cnt = CNT_SCI_EN;   /* without SMM, QEMU starts in ACPI mode */
     s->apm_cnt = s->apm_sts = 0;
     memset(s->gpe0, 0, sizeof(s->gpe0));
+    acpi_pcihp_reset(&s->pcihp);
     pm_update_sci(s);
 }
 
@@ -391,6 +407,12 @@ static bool pm_realize(DeviceState *dev, GError **errp)
         pci_device_exit(&s->pci);
         return false;
     }
+    if (!acpi_pcihp_init(&s->pcihp, m, pm_hotplug_gpe, s, errp)) {
+        address_space_remove(m->pio, ACPI_GPE0_BASE);
+        address_space_remove(m->pio, APM_CNT_PORT);
+        pci_device_exit(&s->pci);
+        return false;
+    }
     s->tmr_timer = tern_timer_new(&m->timers, pm_tmr_expired, s);
     return true;
 }
@@ -404,6 +426,7 @@ static void pm_unrealize(DeviceState *dev)
     }
     address_space_remove(m->pio, ACPI_GPE0_BASE);
     address_space_remove(m->pio, APM_CNT_PORT);
+    acpi_pcihp_exit(&s->pcihp);
     g_clear_pointer(&s->tmr_timer, tern_timer_free);
     pci_device_exit(&s->pci);
 }
@@ -430,11 +453,14 @@ static const StateField pm_fields[] = {
     STATE_UINT_V(Piix4PmState, tmr_overflow, 3),
     STATE_UINT_V(Piix4PmState, apm_cnt, 4),
     STATE_UINT_V(Piix4PmState, apm_sts, 4),
+    STATE_UINT_V(Piix4PmState, pcihp.up, 5),
+    STATE_UINT_V(Piix4PmState, pcihp.down, 5),
+    STATE_UINT_V(Piix4PmState, pcihp.sel, 5),
     STATE_END,
 };
 
 static const StateDescription pm_state = {
-    .name = "piix4_pm", .version = 4, .fields = pm_fields, .post_load = pm_post_load,
+    .name = "piix4_pm", .version = 5, .fields = pm_fields, .post_load = pm_post_load,
 };
 
 const DeviceInfo piix4_pm_info = {

@@ -128,6 +128,7 @@ void kvm_vm_destroy(KvmVm *vm)
     }
     g_free(vm->supported_cpuid);
     vm->supported_cpuid = NULL;
+    kvm_irq_routes_free(vm);
     vm->vm_fd = vm->kvm_fd = -1;
 }
 
@@ -145,38 +146,7 @@ bool kvm_vm_create_irqchip(KvmVm *vm, GError **errp)
         return false;
     }
 
-    /* GSI routing: 0-15 also reach the PICs (2 is the cascade), IOAPIC pin
-     * n for GSI n except the timer, whose ISA IRQ 0 is wired to pin 2. */
-    enum { MAX_ROUTES = 16 + 24 };
-    g_autofree struct kvm_irq_routing *r =
-        g_malloc0(sizeof(*r) + MAX_ROUTES * sizeof(struct kvm_irq_routing_entry));
-    unsigned n = 0;
-    for (unsigned gsi = 0; gsi < 16; gsi++) {
-        if (gsi == 2) {
-            continue;
-        }
-        r->entries[n++] = (struct kvm_irq_routing_entry){
-            .gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-            .u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
-                           .pin = gsi % 8 },
-        };
-    }
-    for (unsigned gsi = 0; gsi < 24; gsi++) {
-        if (gsi == 2) {
-            continue;
-        }
-        r->entries[n++] = (struct kvm_irq_routing_entry){
-            .gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-            .u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi == 0 ? 2 : gsi },
-        };
-    }
-    r->nr = n;
-    if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0) {
-        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "KVM_SET_GSI_ROUTING: %s",
-                    g_strerror(errno));
-        return false;
-    }
-    return true;
+    return kvm_irq_routes_init(vm, errp);
 }
 
 void kvm_vm_set_irq(KvmVm *vm, unsigned gsi, int level)

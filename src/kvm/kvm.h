@@ -15,7 +15,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+typedef struct KvmIrqRoutes KvmIrqRoutes;
+
 typedef struct KvmVm {
+    KvmIrqRoutes *routes;       /* the GSI routing table (kvm-irq.c) */
     int kvm_fd;
     int vm_fd;
     int vcpu_mmap_size;
@@ -47,3 +50,27 @@ bool kvm_vm_set_rom(KvmVm *vm, unsigned slot, uint64_t gpa, uint64_t size, void 
 typedef struct KvmIrqchipState KvmIrqchipState;
 KvmIrqchipState *kvm_irqchip_save(KvmVm *vm);
 void kvm_irqchip_restore(KvmVm *vm, const KvmIrqchipState *s);
+
+/* KVM_IOEVENTFD: a `len`-byte guest write to addr (port I/O when pio)
+ * that carries `data` if datamatch signals fd; assign false removes it. */
+bool kvm_vm_ioeventfd(KvmVm *vm, int fd, uint64_t addr, unsigned len, bool pio, bool datamatch,
+                      uint64_t data, bool assign, GError **errp);
+
+/* ---- GSI routing, irqfds, MSI (kvm-irq.c) ----
+ * The routing table holds the irqchip routes kvm_vm_create_irqchip sets
+ * plus MSI routes on GSIs from 24 up; every change is pushed to KVM
+ * whole (KVM_SET_GSI_ROUTING replaces the table). */
+
+/* The PC irqchip routes (called by kvm_vm_create_irqchip), and freeing. */
+bool kvm_irq_routes_init(KvmVm *vm, GError **errp);
+void kvm_irq_routes_free(KvmVm *vm);
+/* A new MSI route: returns its GSI, or -1 with errp set. */
+int kvm_irq_add_msi_route(KvmVm *vm, uint64_t addr, uint32_t data, GError **errp);
+bool kvm_irq_update_msi_route(KvmVm *vm, int gsi, uint64_t addr, uint32_t data,
+                              GError **errp);
+void kvm_irq_release_route(KvmVm *vm, int gsi);
+/* Binds eventfd fd to gsi (KVM_IRQFD), or unbinds it. */
+bool kvm_irqfd_assign(KvmVm *vm, int fd, int gsi, GError **errp);
+void kvm_irqfd_deassign(KvmVm *vm, int fd, int gsi);
+/* KVM_SIGNAL_MSI: delivers one message now. */
+void kvm_signal_msi(KvmVm *vm, uint64_t addr, uint32_t data);

@@ -17,6 +17,8 @@ MachineConfig *machine_config_new(void)
     cfg->serials = g_ptr_array_new_with_free_func(g_free);
     cfg->chardevs = g_ptr_array_new_with_free_func((GDestroyNotify)opts_free);
     cfg->devices = g_ptr_array_new_with_free_func((GDestroyNotify)opts_free);
+    cfg->drives = g_ptr_array_new_with_free_func(g_free);
+    cfg->blockdevs = g_ptr_array_new_with_free_func(g_free);
     cfg->monitors = g_ptr_array_new_with_free_func((GDestroyNotify)opts_free);
     cfg->rtc_base_epoch = -1;
     cfg->hpet = true;            /* QEMU's pc has one */
@@ -41,6 +43,8 @@ void machine_config_free(MachineConfig *cfg)
     g_ptr_array_unref(cfg->serials);
     g_ptr_array_unref(cfg->chardevs);
     g_ptr_array_unref(cfg->devices);
+    g_ptr_array_unref(cfg->drives);
+    g_ptr_array_unref(cfg->blockdevs);
     g_ptr_array_unref(cfg->monitors);
     g_free(cfg->pidfile);
     g_free(cfg->logfile);

@@ -30,6 +30,8 @@ typedef struct MachineConfig {
     GPtrArray *serials;          /* chardev ids, one per COM port */
     GPtrArray *chardevs;         /* TernOpts */
     GPtrArray *devices;          /* TernOpts */
+    GPtrArray *drives;           /* -drive arguments (strings), in order */
+    GPtrArray *blockdevs;        /* -blockdev arguments (strings), in order */
     GPtrArray *monitors;         /* TernOpts: chardev=,mode=,pretty= */
     bool nographic, nodefaults, start_paused, daemonize;
     bool no_reboot, no_shutdown, msg_timestamp, mem_lock;

@@ -693,6 +693,20 @@ static bool opt_device(MachineConfig *cfg, const char *arg, GError **errp)
     return true;
 }
 
+/* -drive and -blockdev are checked when the machine opens them (QEMU
+ * does the same, after the whole command line is read). */
+static bool opt_drive(MachineConfig *cfg, const char *arg, GError **errp)
+{
+    g_ptr_array_add(cfg->drives, g_strdup(arg));
+    return true;
+}
+
+static bool opt_blockdev(MachineConfig *cfg, const char *arg, GError **errp)
+{
+    g_ptr_array_add(cfg->blockdevs, g_strdup(arg));
+    return true;
+}
+
 static bool opt_version(MachineConfig *cfg, const char *arg, GError **errp);
 static bool opt_help(MachineConfig *cfg, const char *arg, GError **errp);
 
@@ -740,6 +754,8 @@ static const OptionDef options[] = {
     { "rtc", true, opt_rtc, "base=utc|localtime|DATE[,clock=,driftfix=]" },
     { "boot", true, opt_boot, "[order=]drives[,menu=,strict=,...]" },
     { "device", true, opt_device, "add a device (isa-debug-exit)" },
+    { "drive", true, opt_drive, "file=F,format=raw,if=virtio|none,id=,cache=,aio=,readonly=,..." },
+    { "blockdev", true, opt_blockdev, "driver=raw|file|host_device|null-co,node-name=,... or JSON" },
     { "qtest", true, opt_qtest, "serve the qtest protocol (unix:PATH|stdio|chardev:ID)" },
     { "qtest-log", true, opt_qtest_log, "log the qtest protocol to a file (none: nowhere)" },
     { "version", false, opt_version, "print the version" },

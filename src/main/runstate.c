@@ -9,6 +9,7 @@ const char *runstate_name(RunState s)
     case RUN_STATE_SHUTDOWN: return "shutdown";
     case RUN_STATE_INTERNAL_ERROR: return "internal-error";
     case RUN_STATE_GUEST_PANICKED: return "guest-panicked";
+    case RUN_STATE_IO_ERROR: return "io-error";
     case RUN_STATE__MAX: break;
     }
     return "unknown";

@@ -9,6 +9,7 @@ typedef enum {
     RUN_STATE_SHUTDOWN,
     RUN_STATE_INTERNAL_ERROR,
     RUN_STATE_GUEST_PANICKED,
+    RUN_STATE_IO_ERROR,         /* werror/rerror=stop */
     RUN_STATE__MAX,
 } RunState;
 

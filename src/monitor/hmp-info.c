@@ -539,8 +539,249 @@ static void info_qtree(Hmp *h, const HmpArgs *a)
     }
 }
 
+/* ---- info block, info blockstats ---- */
+
+/* qemu-img's sizes: the largest binary unit that keeps the number below
+ * 1000, three significant digits ("8 MiB", "0.977 KiB"). */
+static char *block_size_str(uint64_t v)
+{
+    static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    unsigned i = 0;
+    while (i + 1 < G_N_ELEMENTS(units) && (double)v / (double)(1ULL << (10 * i)) >= 1000) {
+        i++;
+    }
+    return g_strdup_printf("%0.3g %s", (double)v / (double)(1ULL << (10 * i)), units[i]);
+}
+
+static gint64 int_member(JsonObject *o, const char *name)
+{
+    return json_object_get_int_member_with_default(o, name, 0);
+}
+
+static void print_block_image(Hmp *h, JsonObject *image)
+{
+    gint64 vsize = int_member(image, "virtual-size");
+    g_autofree char *vs = block_size_str((uint64_t)vsize);
+    hmp_printf(h, "\nImages:\nimage: %s\nfile format: %s\nvirtual size: %s (%" G_GINT64_FORMAT
+               " bytes)\n", json_object_get_string_member(image, "filename"),
+               json_object_get_string_member(image, "format"), vs, vsize);
+    if (json_object_has_member(image, "actual-size")) {
+        g_autofree char *ds = block_size_str((uint64_t)int_member(image, "actual-size"));
+        hmp_printf(h, "disk size: %s\n", ds);
+    } else {
+        hmp_printf(h, "disk size: unavailable\n");
+    }
+    if (json_object_get_boolean_member_with_default(image, "dirty-flag", false)) {
+        hmp_printf(h, "cleanly shut down: no\n");
+    }
+}
+
+/* An inserted node's lines (info is a BlockDeviceInfo). */
+static void print_block_node(Hmp *h, JsonObject *info, bool verbose)
+{
+    JsonObject *cache = json_object_get_object_member(info, "cache");
+    hmp_printf(h, "    Cache mode:       %s%s%s\n",
+               json_object_get_boolean_member(cache, "writeback") ? "writeback" : "writethrough",
+               json_object_get_boolean_member(cache, "direct") ? ", direct" : "",
+               json_object_get_boolean_member(cache, "no-flush") ? ", ignore flushes" : "");
+    const char *dz = json_object_get_string_member(info, "detect_zeroes");
+    if (strcmp(dz, "off")) {
+        hmp_printf(h, "    Detect zeroes:    %s\n", dz);
+    }
+    static const char *const kinds[] = { "bps", "iops" };
+    static const char *const dirs[] = { "", "_rd", "_wr" };
+    bool throttled = false;
+    for (guint k = 0; k < 2; k++) {
+        for (guint d = 0; d < 3; d++) {
+            g_autofree char *name = g_strdup_printf("%s%s", kinds[k], dirs[d]);
+            throttled |= int_member(info, name) != 0;
+        }
+    }
+    if (throttled) {
+        /* Per kind: the three averages, then the three burst rates. */
+        hmp_printf(h, "    I/O throttling:  ");
+        for (guint k = 0; k < 2; k++) {
+            for (guint max = 0; max < 2; max++) {
+                for (guint d = 0; d < 3; d++) {
+                    g_autofree char *name =
+                        g_strdup_printf("%s%s%s", kinds[k], dirs[d], max ? "_max" : "");
+                    hmp_printf(h, " %s=%" G_GINT64_FORMAT, name, int_member(info, name));
+                }
+            }
+        }
+        hmp_printf(h, " iops_size=%" G_GINT64_FORMAT " group=%s\n", int_member(info, "iops_size"),
+                   json_object_get_string_member_with_default(info, "group", ""));
+    }
+    if (verbose) {
+        print_block_image(h, json_object_get_object_member(info, "image"));
+    }
+}
+
+static void print_node_header(Hmp *h, JsonObject *info)
+{
+    hmp_printf(h, "%s: %s (%s%s)\n", json_object_get_string_member(info, "node-name"),
+               json_object_get_string_member(info, "file"),
+               json_object_get_string_member(info, "drv"),
+               json_object_get_boolean_member(info, "ro") ? ", read-only" : "");
+}
+
+/* One query-block entry, as QEMU: "name (node): file (drv)", or the node
+ * alone for an anonymous backend. */
+static void print_block_backend(Hmp *h, JsonObject *b, bool verbose)
+{
+    const char *name = json_object_get_string_member(b, "device");
+    JsonObject *ins = json_object_has_member(b, "inserted")
+                          ? json_object_get_object_member(b, "inserted") : NULL;
+    if (ins && *name) {
+        hmp_printf(h, "%s (%s): %s (%s%s)\n", name,
+                   json_object_get_string_member(ins, "node-name"),
+                   json_object_get_string_member(ins, "file"),
+                   json_object_get_string_member(ins, "drv"),
+                   json_object_get_boolean_member(ins, "ro") ? ", read-only" : "");
+    } else if (ins) {
+        print_node_header(h, ins);
+    } else {
+        hmp_printf(h, "%s: [not inserted]\n", name);
+    }
+    const char *qdev = json_object_get_string_member_with_default(b, "qdev", NULL);
+    if (qdev) {
+        hmp_printf(h, "    Attached to:      %s\n", qdev);
+    }
+    if (json_object_get_boolean_member(b, "removable")) {
+        hmp_printf(h, "    Removable device: %slocked, tray %s\n",
+                   json_object_get_boolean_member(b, "locked") ? "" : "not ",
+                   json_object_get_boolean_member_with_default(b, "tray_open", false)
+                       ? "open" : "closed");
+    }
+    const char *io = json_object_get_string_member_with_default(b, "io-status", "ok");
+    if (strcmp(io, "ok")) {
+        hmp_printf(h, "    I/O status:       %s\n", io);
+    }
+    if (ins) {
+        print_block_node(h, ins, verbose);
+    }
+}
+
+/* info block [-n] [-v] [device]: backends (not with -n), then named
+ * nodes (with -n, or the one named like the argument). As in QEMU, an
+ * entry is preceded by a blank line unless it is the first of its list,
+ * printed or not. */
+static void info_block(Hmp *h, const HmpArgs *a)
+{
+    bool nodes = a->flags['n'], verbose = a->flags['v'];
+    if (!nodes) {
+        g_autoptr(JsonNode) ret = hmp_qmp(h, "query-block");
+        JsonArray *list = ret ? json_node_get_array(ret) : NULL;
+        for (guint i = 0; list && i < json_array_get_length(list); i++) {
+            JsonObject *b = json_array_get_object_element(list, i);
+            if (a->str && strcmp(a->str, json_object_get_string_member(b, "device"))) {
+                continue;
+            }
+            hmp_printf(h, "%s", i ? "\n" : "");
+            print_block_backend(h, b, verbose);
+        }
+    }
+    if (!nodes && !a->str) {
+        return;
+    }
+    g_autoptr(JsonNode) ret = hmp_qmp(h, "query-named-block-nodes");
+    JsonArray *list = ret ? json_node_get_array(ret) : NULL;
+    for (guint i = 0; list && i < json_array_get_length(list); i++) {
+        JsonObject *n = json_array_get_object_element(list, i);
+        if (a->str && strcmp(a->str, json_object_get_string_member(n, "node-name"))) {
+            continue;
+        }
+        hmp_printf(h, "%s", i ? "\n" : "");
+        print_node_header(h, n);
+        print_block_node(h, n, verbose);
+    }
+}
+
+static void info_blockstats(Hmp *h, const HmpArgs *a)
+{
+    g_autoptr(JsonNode) ret = hmp_qmp(h, "query-blockstats");
+    JsonArray *list = ret ? json_node_get_array(ret) : NULL;
+    static const char *const fields[] = {
+        "rd_bytes", "wr_bytes", "rd_operations", "wr_operations", "flush_operations",
+        "wr_total_time_ns", "rd_total_time_ns", "flush_total_time_ns", "rd_merged",
+        "wr_merged", "idle_time_ns",
+    };
+    for (guint i = 0; list && i < json_array_get_length(list); i++) {
+        JsonObject *e = json_array_get_object_element(list, i);
+        JsonObject *s = json_object_get_object_member(e, "stats");
+        hmp_printf(h, "%s:", json_object_get_string_member_with_default(e, "device", ""));
+        for (guint f = 0; f < G_N_ELEMENTS(fields); f++) {
+            hmp_printf(h, " %s=%" G_GINT64_FORMAT, fields[f], int_member(s, fields[f]));
+        }
+        hmp_printf(h, "\n");
+    }
+}
+
 /* Sorted by name, as QEMU lists them. */
+/* info pci: query-pci as QEMU's HMP prints it. */
+static void print_pci_region(Hmp *h, JsonObject *r)
+{
+    gint64 bar = int_member(r, "bar");
+    uint64_t addr = int_member(r, "address"), size = int_member(r, "size");
+    if (!strcmp(json_object_get_string_member(r, "type"), "io")) {
+        hmp_printf(h, "      BAR%" G_GINT64_FORMAT ": I/O at 0x%04" PRIx64 " [0x%04" PRIx64 "].\n",
+                   bar, addr, addr + size - 1);
+        return;
+    }
+    hmp_printf(h, "      BAR%" G_GINT64_FORMAT ": %s bit%s memory at 0x%08" PRIx64
+               " [0x%08" PRIx64 "].\n", bar,
+               json_object_get_boolean_member(r, "mem_type_64") ? "64" : "32",
+               json_object_get_boolean_member(r, "prefetch") ? " prefetchable" : "", addr,
+               addr + size - 1);
+}
+
+static void print_pci_device(Hmp *h, JsonObject *d)
+{
+    JsonObject *cls = json_object_get_object_member(d, "class_info");
+    JsonObject *id = json_object_get_object_member(d, "id");
+    hmp_printf(h, "  Bus %2" G_GINT64_FORMAT ", device %3" G_GINT64_FORMAT
+               ", function %" G_GINT64_FORMAT ":\n", int_member(d, "bus"),
+               int_member(d, "slot"), int_member(d, "function"));
+    if (json_object_has_member(cls, "desc")) {
+        hmp_printf(h, "    %s", json_object_get_string_member(cls, "desc"));
+    } else {
+        hmp_printf(h, "    Class %04" G_GINT64_FORMAT, int_member(cls, "class"));
+    }
+    hmp_printf(h, ": PCI device %04" G_GINT64_MODIFIER "x:%04" G_GINT64_MODIFIER "x\n",
+               int_member(id, "vendor"), int_member(id, "device"));
+    hmp_printf(h, "      PCI subsystem %04" G_GINT64_MODIFIER "x:%04" G_GINT64_MODIFIER "x\n",
+               int_member(id, "subsystem-vendor"), int_member(id, "subsystem"));
+    gint64 pin = int_member(d, "irq_pin");
+    if (pin) {
+        hmp_printf(h, "      IRQ %" G_GINT64_FORMAT ", pin %c\n", int_member(d, "irq"),
+                   (char)('A' + pin - 1));
+    }
+    JsonArray *regions = json_object_get_array_member(d, "regions");
+    for (guint i = 0; i < json_array_get_length(regions); i++) {
+        print_pci_region(h, json_array_get_object_element(regions, i));
+    }
+    hmp_printf(h, "      id \"%s\"\n", json_object_get_string_member(d, "qdev_id"));
+}
+
+static void info_pci(Hmp *h, const HmpArgs *a)
+{
+    (void)a;
+    g_autoptr(JsonNode) ret = hmp_qmp(h, "query-pci");
+    JsonArray *buses = ret ? json_node_get_array(ret) : NULL;
+    for (guint i = 0; buses && i < json_array_get_length(buses); i++) {
+        JsonArray *devs = json_object_get_array_member(json_array_get_object_element(buses, i),
+                                                       "devices");
+        for (guint j = 0; j < json_array_get_length(devs); j++) {
+            print_pci_device(h, json_array_get_object_element(devs, j));
+        }
+    }
+}
+
 const HmpCommand hmp_info_commands[] = {
+    { "block", "-nv s?", "[-n] [-v] [device]",
+      "show info of one block device or all block devices (-n: show named nodes; -v: show "
+      "details)", info_block },
+    { "blockstats", "", "", "show block device statistics", info_blockstats },
     { "chardev", "", "", "show the character devices", info_chardev },
     { "cpus", "", "", "show infos for each CPU", info_cpus },
     { "kvm", "", "", "show KVM information", info_kvm },
@@ -549,6 +790,7 @@ const HmpCommand hmp_info_commands[] = {
       "valid with -f only);-o: dump region owners/parents;-D: dump disabled regions",
       info_mtree },
     { "name", "", "", "show the current VM name", info_name },
+    { "pci", "", "", "show PCI info", info_pci },
     { "qtree", "", "", "show device tree", info_qtree },
     { "registers", "-a i?", "[-a|vcpu]",
       "show the cpu registers (-a: show register info for all cpus; vcpu: specific vCPU to "

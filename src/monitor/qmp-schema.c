@@ -287,6 +287,7 @@ static bool define_entity(QmpSchema *s, JsonObject *o, GError **errp)
         }
         c->allow_oob = json_object_has_member(o, "allow-oob")
                        && json_object_get_boolean_member(o, "allow-oob");
+        c->gen = !json_object_has_member(o, "gen") || json_object_get_boolean_member(o, "gen");
         c->features = string_list(o, "features");
         return true;
     }

@@ -58,6 +58,7 @@ typedef struct QmpCommandInfo {
     QmpType *args;           /* always an object (possibly empty) */
     QmpType *ret;
     bool allow_oob;
+    bool gen;                /* false: members beyond the declared ones are allowed */
     char **features;
 } QmpCommandInfo;
 

@@ -123,6 +123,12 @@ static bool type_implements(GArray *types, const QomType *t, const char *ancesto
     return false;
 }
 
+bool qom_type_is_a(const char *type, const char *ancestor)
+{
+    g_autoptr(GArray) types = all_types();
+    return type_implements(types, find_type(types, type), ancestor);
+}
+
 JsonNode *qom_list_types(Machine *m, const char *implements, bool abstract)
 {
     g_autoptr(GArray) types = all_types();

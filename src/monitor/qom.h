@@ -49,6 +49,8 @@ JsonNode *qom_get(Machine *m, const char *path, const char *property, GError **e
 bool qom_set(Machine *m, const char *path, const char *property, JsonNode *value,
              GError **errp);
 /* [ObjectTypeInfo]; implements may be NULL. */
+/* True if type is ancestor or derives from it (unknown types: false). */
+bool qom_type_is_a(const char *type, const char *ancestor);
 JsonNode *qom_list_types(Machine *m, const char *implements, bool abstract);
 /* [ObjectPropertyInfo] for a type name, or NULL with errp set. */
 JsonNode *qom_list_properties(Machine *m, const char *type_name, GError **errp);

@@ -6,7 +6,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: $0 OUTDIR [name...]}
 shift
-[ $# -gt 0 ] || set -- hello modes cpl3-loop mmio-exits dirty counter smp poweroff mmio-exec panic rtc-irq
+[ $# -gt 0 ] || set -- hello modes cpl3-loop mmio-exits dirty counter smp poweroff mmio-exec panic rtc-irq virtio-blk
 mkdir -p "$out"
 for name in "$@"; do
     ${CC_PAYLOAD:-gcc} @"$here/payload.rsp" -Wl,-T,"$here/link.ld" \
