@@ -31,6 +31,17 @@ BlockBackend *blk_new(BlockGraph *g, const char *name, BlockNode *root)
 
 void blk_free(BlockBackend *blk)
 {
+    /* Requests still in the engines would complete into freed memory: the
+     * backend leaves the graph now and goes when the last one is done. */
+    if (blk->in_flight > 0 && !blk->graph->freeing) {
+        if (!blk->zombie) {
+            blk->zombie = true;
+            g_ptr_array_remove(blk->graph->backends, blk);
+            g_ptr_array_add(blk->graph->zombies, blk);
+        }
+        return;
+    }
+    g_ptr_array_remove(blk->graph->zombies, blk);
     block_throttle_detach(blk);
     throttle_config_clear(&blk->throttle_cfg);
     g_ptr_array_remove(blk->graph->backends, blk);
@@ -338,4 +349,7 @@ void block_request_done(BlockRequest *req, int ret)
     account(blk, req, ret, block_graph_now(blk->graph));
     blk->in_flight--;
     req->cb(req, ret);
+    if (blk->zombie && blk->in_flight == 0) {
+        blk_free(blk);
+    }
 }

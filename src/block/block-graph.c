@@ -127,6 +127,7 @@ BlockGraph *block_graph_new(GMainContext *ctx, const BlockGraphHooks *hooks)
     }
     g->nodes = g_ptr_array_new();
     g->backends = g_ptr_array_new();
+    g->zombies = g_ptr_array_new();
     g->drive_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g->throttle_groups = g_hash_table_new(g_str_hash, g_str_equal);
     g->now = default_now;
@@ -147,8 +148,12 @@ void block_graph_free(BlockGraph *g)
     }
     /* Backends first (they hold nodes), then nodes newest first (parents
      * were created after their children). */
+    g->freeing = true;
     while (g->backends->len) {
         blk_free(g_ptr_array_index(g->backends, g->backends->len - 1));
+    }
+    while (g->zombies->len) {
+        blk_free(g_ptr_array_index(g->zombies, g->zombies->len - 1));
     }
     while (g->nodes->len) {
         block_node_free(g_ptr_array_index(g->nodes, g->nodes->len - 1));
@@ -164,6 +169,7 @@ void block_graph_free(BlockGraph *g)
     g_source_unref(g->defer_src);
     g_ptr_array_unref(g->nodes);
     g_ptr_array_unref(g->backends);
+    g_ptr_array_unref(g->zombies);
     g_hash_table_unref(g->drive_index);
     g_hash_table_unref(g->throttle_groups);
     g_main_context_unref(g->ctx);

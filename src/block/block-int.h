@@ -125,6 +125,9 @@ struct BlockBackend {
     ThrottleConfig throttle_cfg;   /* all zero: throttling off */
     BlockThrottle *throttle;       /* NULL when off */
     unsigned in_flight;            /* submitted, not completed (incl. throttled) */
+    /* Freed while requests were in flight: off the graph's list, and freed
+     * by the last completion. */
+    bool zombie;
     void (*resize_cb)(void *opaque);
     void *resize_opaque;
 };
@@ -152,6 +155,8 @@ struct BlockGraph {
     BlockGraphHooks hooks;
     GPtrArray *nodes;             /* BlockNode, creation order */
     GPtrArray *backends;          /* BlockBackend, creation order */
+    GPtrArray *zombies;           /* freed backends waiting for their requests */
+    bool freeing;                 /* block_graph_free: no more waiting */
     GSource *defer_src;           /* deferred completions (a bottom half) */
     BlockRequest *defer_head, *defer_tail;
     BlockEngine *uring, *threads; /* created on first use */

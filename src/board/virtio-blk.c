@@ -643,7 +643,7 @@ static bool virtio_blk_realize(DeviceState *dev, GError **errp)
     if (!virtio_pci_realize(&s->vpci, s->num_queues + 1, errp)) {
         virtio_cleanup(&s->vpci.vdev);
         g_ptr_array_unref(s->inflight);
-        blk_detach(s->blk);
+        blk_detach_keep(s->blk);   /* a failed device_add leaves the -drive, as QEMU */
         s->blk = NULL;
         return false;
     }

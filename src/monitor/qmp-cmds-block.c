@@ -461,6 +461,7 @@ static JsonNode *qmp_block_set_io_throttle(QmpContext *ctx, JsonObject *args, GE
     cfg.iops_size = (uint64_t)qmp_arg_int(args, "iops_size", 0);
     /* The group defaults to the name the backend was given by. */
     cfg.group = g_strdup(qmp_arg_str(args, "group", device ? device : id));
+    cfg.group_default = !qmp_arg_has(args, "group");
     bool ok = blk_set_throttle(blk, &cfg, errp);
     g_free(cfg.group);
     return ok ? qmp_return_empty() : NULL;

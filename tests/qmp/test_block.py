@@ -34,9 +34,6 @@ ALLOW = {}
 # Remove an entry once the block layer matches.
 KNOWN = {
     # keys: a step's label, or 'conversation: label' for one conversation
-    'throttle-keeps-group: query-block':
-        'block_set_io_throttle without "group" must leave a throttled backend in its '
-        'group: src/monitor/qmp-cmds-block.c has to set ThrottleConfig.group_default',
 }
 
 

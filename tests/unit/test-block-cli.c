@@ -136,7 +136,8 @@ static void test_case(gconstpointer data)
     g_assert_cmpstr(line, ==, want_last);
     g_assert_cmpint(st, ==, 1);
 
-    if (c->qemu_same && g_find_program_in_path(QEMU) && !g_getenv("TERN_NO_QEMU")) {
+    g_autofree char *qemu = g_find_program_in_path(QEMU);
+    if (c->qemu_same && qemu && !g_getenv("TERN_NO_QEMU")) {
         static const char *const qemu_args[] = {
             "-M", "pc", "-accel", "tcg", "-S", "-nodefaults", "-display", "none", NULL,
         };

@@ -329,7 +329,7 @@ static void test_option_forms(void)
     g_assert_true(block_node_in_use(st));
     GError *err = NULL;
     g_assert_false(block_graph_del_node(f.g, "libvirt-1-storage", &err));
-    g_assert_cmpstr(err->message, ==, "Node libvirt-1-storage is in use");
+    g_assert_cmpstr(err->message, ==, "Block device libvirt-1-storage is in use");
     g_clear_error(&err);
 
     g_autofree char *nested = g_strdup_printf(
@@ -525,6 +525,232 @@ static void test_resize(void)
     fixture_fini(&f);
 }
 
+/* A -drive goes away with its device (unplug), but not when the device's
+ * realize failed after attaching; anonymous backends go either way. */
+static void test_detach(void)
+{
+    Fixture f = { 0 };
+    fixture_init(&f, NULL);
+    drive(&f, "file=null-co://,format=raw,if=none,id=k0");
+    drive(&f, "file=null-co://,format=raw,if=none,id=u0");
+    blockdev(&f, "driver=null-co,node-name=n0");
+    GError *err = NULL;
+    BlockBackend *k = blk_attach_by_name(f.g, "k0", "dev0", &err);
+    g_assert_no_error(err);
+    blk_detach_keep(k);
+    g_assert_true(block_graph_find_backend(f.g, "k0") == k);
+    g_assert_false(k->attached);
+    g_assert_true(blk_attach_by_name(f.g, "k0", "dev1", &err) == k);
+    g_assert_no_error(err);
+    blk_detach(k);
+    g_assert_null(block_graph_find_backend(f.g, "k0"));
+
+    BlockBackend *u = blk_attach_by_name(f.g, "u0", "dev2", &err);
+    blk_detach(u);
+    g_assert_null(block_graph_find_backend(f.g, "u0"));
+
+    BlockNode *n0 = block_graph_find_node(f.g, "n0");
+    BlockBackend *anon = blk_attach_by_name(f.g, "n0", "dev3", &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(n0->backends, ==, 1);
+    blk_detach_keep(anon);
+    g_assert_cmpuint(block_graph_backend_count(f.g), ==, 0);
+    g_assert_cmpuint(n0->backends, ==, 0);
+    fixture_fini(&f);
+}
+
+/* A device that goes away with requests in flight (device_del during
+ * I/O): the backend leaves the graph at once, and its requests still
+ * complete into live memory (ASan checks), then it is freed. */
+static void test_detach_in_flight(void)
+{
+    Fixture f = { 0 };
+    fixture_init(&f, NULL);
+    drive(&f, "file=%s,format=raw,if=none,id=d0", f.path);
+    GError *err = NULL;
+    BlockBackend *blk = blk_attach_by_name(f.g, "d0", "dev0", &err);
+    g_assert_no_error(err);
+    enum { N = 8 };
+    static uint8_t bufs[N][4096];
+    Req *reqs[N];
+    for (unsigned i = 0; i < N; i++) {
+        reqs[i] = req_new(BLOCK_OP_READ, i * 4096, 4096, bufs[i]);
+        blk_submit(blk, &reqs[i]->r);
+    }
+    g_assert_cmpuint(blk_in_flight(blk), ==, N);
+    blk_detach(blk);
+    g_assert_null(block_graph_find_backend(f.g, "d0"));
+    g_assert_cmpuint(block_graph_backend_count(f.g), ==, 0);
+    wait_all(&f, reqs, N);
+    for (unsigned i = 0; i < N; i++) {
+        g_assert_cmpint(reqs[i]->ret, ==, 0);
+        g_free(reqs[i]);
+    }
+    g_assert_cmpuint(f.g->zombies->len, ==, 0);
+    fixture_fini(&f);
+}
+
+/* blockdev-del's checks in QEMU's order and words: a backend, then
+ * ownership, then parents. */
+static void test_del_node_order(void)
+{
+    Fixture f = { 0 };
+    fixture_init(&f, NULL);
+    drive(&f, "file=null-co://,format=raw,if=none,id=d0,node-name=dn,file.node-name=fn");
+    blockdev(&f, "driver=null-co,node-name=n0");
+    blockdev(&f, "driver=raw,node-name=r0,file=n0");
+    GError *err = NULL;
+    static const struct {
+        const char *node, *error;
+    } cases[] = {
+        { "dn", "Node dn is in use" },
+        { "fn", "Node fn is not owned by the monitor" },
+        { "n0", "Block device n0 is in use" },
+        { "nope", "Failed to find node with node-name='nope'" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_assert_false(block_graph_del_node(f.g, cases[i].node, &err));
+        g_assert_cmpstr(err->message, ==, cases[i].error);
+        g_clear_error(&err);
+    }
+    BlockBackend *anon = blk_attach_by_name(f.g, "r0", "dev0", &err);
+    g_assert_false(block_graph_del_node(f.g, "r0", &err));
+    g_assert_cmpstr(err->message, ==, "Node r0 is in use");
+    g_clear_error(&err);
+    blk_detach(anon);
+    g_assert_true(block_graph_del_node(f.g, "r0", &err));
+    g_assert_true(block_graph_del_node(f.g, "n0", &err));
+    g_assert_no_error(err);
+    fixture_fini(&f);
+}
+
+/* null-co cannot be resized; read-only nodes say so first. */
+static void test_resize_refused(void)
+{
+    Fixture f = { 0 };
+    fixture_init(&f, NULL);
+    BlockBackend *dn = drive(&f, "file=null-co://,format=raw,if=none,id=dn");
+    BlockBackend *ro = drive(&f, "file=%s,format=raw,if=none,id=ro,readonly=on", f.path);
+    BlockNode *nro = blockdev(&f, "driver=null-co,node-name=nro,read-only=on");
+    GError *err = NULL;
+    g_assert_false(block_node_truncate(blk_root(dn), 4096, &err));
+    g_assert_cmpstr(err->message, ==, "Image format driver does not support resize");
+    g_clear_error(&err);
+    g_assert_cmpuint(blk_length(dn), ==, 1ULL << 30);
+    g_assert_false(block_node_truncate(blk_root(ro), 4096, &err));
+    g_assert_cmpstr(err->message, ==, "Image is read-only");
+    g_clear_error(&err);
+    g_assert_false(block_node_truncate(nro, 4096, &err));
+    g_assert_cmpstr(err->message, ==, "Image is read-only");
+    g_clear_error(&err);
+    fixture_fini(&f);
+}
+
+/* iops_size: only "requires an iops value" (after the total/rw conflict,
+ * before the per-limit checks); any value is kept, negative ones too. */
+static void test_throttle_iops_size(void)
+{
+    Fixture f = { 0 };
+    fixture_init(&f, NULL);
+    BlockBackend *blk = drive(&f, "file=null-co://,format=raw,if=none,id=t0");
+    ThrottleConfig c;
+    GError *err = NULL;
+    throttle_config_init(&c);
+    c.iops_size = (uint64_t)-1;
+    c.limits[THROTTLE_BPS_TOTAL].max = (uint64_t)-3;
+    g_assert_false(throttle_config_check(&c, &err));
+    g_assert_cmpstr(err->message, ==, "iops size requires an iops value to be set");
+    g_clear_error(&err);
+    c.limits[THROTTLE_BPS_TOTAL].avg = 5;
+    c.limits[THROTTLE_BPS_WRITE].avg = 1;
+    g_assert_false(throttle_config_check(&c, &err));
+    g_assert_cmpstr(err->message, ==,
+                    "bps/iops/max total values and read/write values cannot be used at the "
+                    "same time");
+    g_clear_error(&err);
+    throttle_config_init(&c);
+    c.iops_size = (uint64_t)-1;
+    c.limits[THROTTLE_OPS_READ].avg = 10;
+    g_assert_true(blk_set_throttle(blk, &c, &err));
+    g_assert_no_error(err);
+    g_assert_cmpuint(blk->throttle_cfg.iops_size, ==, (uint64_t)-1);
+    fixture_fini(&f);
+}
+
+/* "" is a group name like any other; group_default keeps a throttled
+ * backend in its group. */
+static void test_throttle_groups(void)
+{
+    Fixture f = { 0 };
+    fixture_init(&f, NULL);
+    BlockBackend *a = drive(&f, "file=null-co://,format=raw,if=none,id=a");
+    BlockBackend *b = drive(&f, "file=null-co://,format=raw,if=none,id=b,throttling.group=,"
+                                "throttling.iops-total=5");
+    g_assert_cmpstr(b->throttle_cfg.group, ==, "");
+    ThrottleConfig c;
+    GError *err = NULL;
+    throttle_config_init(&c);
+    c.limits[THROTTLE_OPS_TOTAL].avg = 10;
+    c.group = g_strdup("");
+    g_assert_true(blk_set_throttle(a, &c, &err));
+    g_assert_true(a->throttle == b->throttle);
+    g_assert_cmpuint(b->throttle_cfg.limits[THROTTLE_OPS_TOTAL].avg, ==, 10);
+    g_free(c.group);
+    c.group = g_strdup("a");
+    c.group_default = true;
+    c.limits[THROTTLE_OPS_TOTAL].avg = 20;
+    g_assert_true(blk_set_throttle(a, &c, &err));
+    g_assert_cmpstr(a->throttle_cfg.group, ==, "");
+    g_assert_cmpuint(b->throttle_cfg.limits[THROTTLE_OPS_TOTAL].avg, ==, 20);
+    c.group_default = false;
+    g_assert_true(blk_set_throttle(a, &c, &err));
+    g_assert_cmpstr(a->throttle_cfg.group, ==, "a");
+    g_assert_true(a->throttle != b->throttle);
+    g_assert_no_error(err);
+    g_free(c.group);
+    fixture_fini(&f);
+}
+
+/* QEMU's json: filenames: from the options that change what a node
+ * shows, typed (-blockdev, blockdev-add) or as given (-drive). */
+static void test_json_filenames(void)
+{
+    Fixture f = { 0 };
+    fixture_init(&f, NULL);
+    g_autofree char *drv = g_strdup_printf("file=%s,format=raw,if=none,id=d0,node-name=dn",
+                                           f.path);
+    drive(&f, "%s", drv);
+    blockdev(&f, "driver=null-co,node-name=n0");
+    blockdev(&f, "driver=null-co,node-name=n1,size=0x1000,read-zeroes=on,latency-ns=3");
+    blockdev(&f, "driver=raw,node-name=r1,file=n1");
+    blockdev(&f, "driver=raw,node-name=r0,file=n0");
+    blockdev(&f, "driver=raw,node-name=rr,file=dn");
+    BlockBackend *d1 = drive(&f, "if=none,id=d1,format=raw,file.driver=null-co,file.size=4k");
+    g_autofree char *rr = g_strdup_printf(
+        "json:{\"driver\": \"raw\", \"file\": {\"driver\": \"raw\", \"file\": "
+        "{\"driver\": \"file\", \"filename\": \"%s\"}}}", f.path);
+    static const struct {
+        const char *node, *filename;
+    } cases[] = {
+        { "n0", "null-co://" },
+        { "r0", "null-co://" },
+        { "n1", "json:{\"read-zeroes\": true, \"driver\": \"null-co\", \"size\": 4096}" },
+        { "r1", "json:{\"driver\": \"raw\", \"file\": {\"read-zeroes\": true, "
+                "\"driver\": \"null-co\", \"size\": 4096}}" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_assert_cmpstr(block_graph_find_node(f.g, cases[i].node)->filename, ==,
+                        cases[i].filename);
+    }
+    g_assert_cmpstr(block_graph_find_node(f.g, "dn")->filename, ==, f.path);
+    g_assert_cmpstr(block_graph_find_node(f.g, "rr")->filename, ==, rr);
+    g_assert_cmpstr(blk_root(d1)->filename, ==,
+                    "json:{\"driver\": \"raw\", \"file\": {\"driver\": \"null-co\", "
+                    "\"size\": \"4k\"}}");
+    g_assert_cmpuint(blk_length(d1), ==, 4096);
+    fixture_fini(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -541,5 +767,12 @@ int main(int argc, char **argv)
     g_test_add_func("/block/throttle/iops", test_throttle);
     g_test_add_func("/block/error-policy", test_error_policy);
     g_test_add_func("/block/resize", test_resize);
+    g_test_add_func("/block/detach-in-flight", test_detach_in_flight);
+    g_test_add_func("/block/resize-refused", test_resize_refused);
+    g_test_add_func("/block/detach", test_detach);
+    g_test_add_func("/block/del-node-order", test_del_node_order);
+    g_test_add_func("/block/throttle/iops-size", test_throttle_iops_size);
+    g_test_add_func("/block/throttle/groups", test_throttle_groups);
+    g_test_add_func("/block/json-filenames", test_json_filenames);
     return g_test_run();
 }
