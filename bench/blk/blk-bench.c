@@ -5,7 +5,10 @@
  * Offsets are random (aligned to the request size) unless -S gives a step,
  * which is qemu-img bench's sequential pattern.
  *
- * usage: blk-bench [-c count] [-d depth] [-s bytes] [-S step] [-w]
+ * -a puts the buffers one byte off alignment, so that O_DIRECT requests go
+ * through the engine's bounce buffers.
+ *
+ * usage: blk-bench [-c count] [-d depth] [-s bytes] [-S step] [-w] [-a]
  *                  [-i io_uring|threads] [-t none|writeback] FILE */
 #include <errno.h>
 #include <stdio.h>
@@ -70,21 +73,22 @@ int main(int argc, char **argv)
 {
     uint64_t count = 100000;
     unsigned depth = 1, size = 4096;
-    bool write = false;
+    bool write = false, misalign = false;
     uint64_t step = 0;
     const char *aio = "io_uring", *cache = "none";
     int c;
-    while ((c = getopt(argc, argv, "c:d:s:S:wi:t:")) != -1) {
+    while ((c = getopt(argc, argv, "c:d:s:S:wai:t:")) != -1) {
         switch (c) {
         case 'c': count = strtoull(optarg, NULL, 0); break;
         case 'd': depth = strtoul(optarg, NULL, 0); break;
         case 's': size = strtoul(optarg, NULL, 0); break;
         case 'S': step = strtoull(optarg, NULL, 0); break;
         case 'w': write = true; break;
+        case 'a': misalign = true; break;
         case 'i': aio = optarg; break;
         case 't': cache = optarg; break;
         default:
-            fprintf(stderr, "usage: blk-bench [-c count] [-d depth] [-s bytes] [-S step] [-w] "
+            fprintf(stderr, "usage: blk-bench [-c count] [-d depth] [-s bytes] [-S step] [-w] [-a] "
                             "[-i io_uring|threads] [-t none|writeback] FILE\n");
             return 2;
         }
@@ -114,29 +118,31 @@ int main(int argc, char **argv)
     Slot *slots = g_new0(Slot, depth);
     for (unsigned i = 0; i < depth; i++) {
         void *buf;
-        if (posix_memalign(&buf, 4096, size)) {
+        if (posix_memalign(&buf, 4096, size + 1)) {
             return 1;
         }
-        memset(buf, 0x5a, size);
-        slots[i].iov = (struct iovec){ buf, size };
+        memset(buf, 0x5a, size + 1);
+        slots[i].iov = (struct iovec){ (char *)buf + misalign, size };
         slots[i].b = &b;
     }
     int64_t t0 = g_get_monotonic_time();
     for (unsigned i = 0; i < depth; i++) {
         issue(&slots[i]);
     }
+    uint64_t iterations = 0;
     while (b.done < b.target) {
         g_main_context_iteration(ctx, TRUE);
+        iterations++;
     }
     double secs = (g_get_monotonic_time() - t0) / 1e6;
     if (b.error) {
         fprintf(stderr, "blk-bench: a request failed: %s\n", g_strerror(-b.error));
         return 1;
     }
-    printf("ops %" G_GUINT64_FORMAT " depth %u write %d aio %s seconds %.3f iops %.0f\n", count,
-           depth, write, aio, secs, count / secs);
+    printf("ops %" G_GUINT64_FORMAT " depth %u write %d aio %s loops %" G_GUINT64_FORMAT
+           " seconds %.3f iops %.0f\n", count, depth, write, aio, iterations, secs, count / secs);
     for (unsigned i = 0; i < depth; i++) {
-        free(slots[i].iov.iov_base);
+        free((char *)slots[i].iov.iov_base - misalign);
     }
     g_free(slots);
     g_rand_free(b.rand);

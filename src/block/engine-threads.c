@@ -28,6 +28,7 @@ static void worker(gpointer data, gpointer user_data)
     req->ret = block_posix_execute(req);
     req->next = NULL;
     g_mutex_lock(&e->lock);
+    bool was_empty = !e->done_head;
     if (e->done_tail) {
         e->done_tail->next = req;
     } else {
@@ -35,9 +36,13 @@ static void worker(gpointer data, gpointer user_data)
     }
     e->done_tail = req;
     g_mutex_unlock(&e->lock);
-    uint64_t one = 1;
-    ssize_t n = write(e->efd, &one, sizeof(one));
-    (void)n;   /* a full counter still wakes the reader */
+    /* A non-empty list has been signalled already, and dispatch clears
+     * the eventfd before it takes the list. */
+    if (was_empty) {
+        uint64_t one = 1;
+        ssize_t n = write(e->efd, &one, sizeof(one));
+        (void)n;   /* a full counter still wakes the reader */
+    }
 }
 
 static gboolean threads_dispatch(GSource *src, GSourceFunc cb, gpointer data)
@@ -103,6 +108,7 @@ BlockEngine *block_engine_threads_new(BlockGraph *g)
     e->src = g_source_new(&threads_funcs, sizeof(GSource) + sizeof(ThreadEngine *));
     *(ThreadEngine **)(e->src + 1) = e;
     g_source_set_name(e->src, "block-threads");
+    g_source_set_can_recurse(e->src, TRUE);   /* see block_engine_uring_new */
     e->tag = g_source_add_unix_fd(e->src, e->efd, G_IO_IN);
     g_source_attach(e->src, block_graph_context(g));
     return &e->base;
