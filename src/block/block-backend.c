@@ -160,6 +160,38 @@ unsigned blk_in_flight(BlockBackend *blk)
     return blk->in_flight;
 }
 
+void blk_drain(BlockBackend *blk)
+{
+    BlockGraph *g = blk->graph;
+    block_throttle_release(blk);
+    BlockEngine *engines[] = { g->uring, g->threads };
+    while (blk->in_flight > 0) {
+        if (g->defer_head) {
+            block_graph_run_deferred(g);
+            continue;
+        }
+        /* What has finished first; then wait on an engine with work. */
+        bool busy = false;
+        for (unsigned i = 0; i < G_N_ELEMENTS(engines); i++) {
+            busy |= engines[i] && engines[i]->ops->poll(engines[i], false);
+        }
+        if (blk->in_flight == 0 || g->defer_head) {
+            continue;
+        }
+        if (!busy) {
+            /* Every request is in an engine, the defer list or a throttle
+             * queue; none of them: a bookkeeping bug, not worth a hang. */
+            g_warning("blk_drain: %u requests nowhere to be found", blk->in_flight);
+            return;
+        }
+        for (unsigned i = 0; i < G_N_ELEMENTS(engines); i++) {
+            if (engines[i] && engines[i]->ops->poll(engines[i], true)) {
+                break;
+            }
+        }
+    }
+}
+
 BlockErrorAction blk_error_action(BlockBackend *blk, bool is_read, int error)
 {
     BlockOnError on = is_read ? blk->on_read_error : blk->on_write_error;

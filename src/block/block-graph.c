@@ -52,7 +52,12 @@ static gboolean defer_check(GSource *src)
 
 static gboolean defer_dispatch(GSource *src, GSourceFunc cb, gpointer data)
 {
-    BlockGraph *g = *(BlockGraph **)(src + 1);
+    block_graph_run_deferred(*(BlockGraph **)(src + 1));
+    return G_SOURCE_CONTINUE;
+}
+
+void block_graph_run_deferred(BlockGraph *g)
+{
     /* Take the list first: callbacks may defer more (they run next time). */
     BlockRequest *r = g->defer_head;
     g->defer_head = g->defer_tail = NULL;
@@ -62,7 +67,6 @@ static gboolean defer_dispatch(GSource *src, GSourceFunc cb, gpointer data)
         block_request_done(r, r->ret);
         r = next;
     }
-    return G_SOURCE_CONTINUE;
 }
 
 static GSourceFuncs defer_funcs = {

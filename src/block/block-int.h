@@ -188,6 +188,10 @@ BlockEngine *block_graph_engine(BlockGraph *g, BlockAioMode mode);
 /* Completes req with ret from the main loop, later (never inside the
  * caller): used by null-co, no-flush and requests failed up front. */
 void block_graph_defer_complete(BlockGraph *g, BlockRequest *req, int ret);
+/* Completes the deferred requests now (blk_drain). */
+void block_graph_run_deferred(BlockGraph *g);
+/* Sends blk's throttled requests on at once (drain, detach). */
+void block_throttle_release(BlockBackend *blk);
 /* Every request reaching its end goes through here: stats, in_flight, cb. */
 void block_request_done(BlockRequest *req, int ret);
 /* Nodes in creation order / find. */

@@ -294,6 +294,13 @@ static void release_member(BlockThrottle *t, BlockBackend *blk)
     }
 }
 
+void block_throttle_release(BlockBackend *blk)
+{
+    if (blk->throttle) {
+        release_member(blk->throttle, blk);
+    }
+}
+
 void block_throttle_detach(BlockBackend *blk)
 {
     BlockThrottle *t = blk->throttle;

@@ -143,3 +143,8 @@ void blk_submit(BlockBackend *blk, BlockRequest *req);
 void blk_flush_submissions(BlockBackend *blk);
 /* Requests submitted and not yet completed. */
 unsigned blk_in_flight(BlockBackend *blk);
+/* Completes every request of blk before returning (their callbacks run
+ * inside): throttled ones are let through, the engines are waited on
+ * without running the main loop. For device reset and unplug, so no DMA
+ * into or out of guest RAM happens after them (as QEMU's blk_drain). */
+void blk_drain(BlockBackend *blk);

@@ -3,6 +3,7 @@
  * poke an eventfd; a GSource on the graph's context completes them. */
 #define G_LOG_DOMAIN "tern-block"
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@ typedef struct ThreadEngine {
     GThreadPool *pool;
     GMutex lock;                      /* the done list */
     BlockRequest *done_head, *done_tail;
+    unsigned in_flight;               /* pushed to the pool, not completed (main side) */
     int efd;
     GSource *src;
     gpointer tag;
@@ -45,9 +47,8 @@ static void worker(gpointer data, gpointer user_data)
     }
 }
 
-static gboolean threads_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+static void threads_reap(ThreadEngine *e)
 {
-    ThreadEngine *e = *(ThreadEngine **)(src + 1);
     uint64_t v;
     ssize_t n = read(e->efd, &v, sizeof(v));
     (void)n;
@@ -58,10 +59,31 @@ static gboolean threads_dispatch(GSource *src, GSourceFunc cb, gpointer data)
     while (r) {
         BlockRequest *next = r->next;
         r->next = NULL;
+        e->in_flight--;
         block_request_done(r, r->ret);
         r = next;
     }
+}
+
+static gboolean threads_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+{
+    threads_reap(*(ThreadEngine **)(src + 1));
     return G_SOURCE_CONTINUE;
+}
+
+static bool threads_poll(BlockEngine *base, bool wait)
+{
+    ThreadEngine *e = (ThreadEngine *)base;
+    if (!e->in_flight) {
+        return false;
+    }
+    if (wait) {
+        struct pollfd pfd = { .fd = e->efd, .events = POLLIN };
+        while (poll(&pfd, 1, -1) < 0 && errno == EINTR) {
+        }
+    }
+    threads_reap(e);
+    return true;
 }
 
 static GSourceFuncs threads_funcs = {
@@ -71,6 +93,7 @@ static GSourceFuncs threads_funcs = {
 static void threads_submit(BlockEngine *base, BlockRequest *req)
 {
     ThreadEngine *e = (ThreadEngine *)base;
+    e->in_flight++;
     g_thread_pool_push(e->pool, req, NULL);
 }
 
@@ -91,6 +114,7 @@ static void threads_free(BlockEngine *base)
 
 static const BlockEngineOps threads_ops = {
     .submit = threads_submit,
+    .poll = threads_poll,
     .flush = threads_flush,
     .free = threads_free,
 };

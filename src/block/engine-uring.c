@@ -337,10 +337,9 @@ static void complete_one(UringEngine *e, BlockRequest *req, int res)
     }
 }
 
-static gboolean uring_prepare(GSource *src, gint *timeout)
+/* Moves waiting requests into free SQEs and submits. */
+static void uring_fill_and_submit(UringEngine *e)
 {
-    UringEngine *e = *(UringEngine **)(src + 1);
-    *timeout = -1;
     while (e->wait_head && io_uring_sq_space_left(&e->ring)) {
         BlockRequest *r = e->wait_head;
         e->wait_head = r->next;
@@ -350,6 +349,13 @@ static gboolean uring_prepare(GSource *src, gint *timeout)
         uring_queue(e, r);
     }
     uring_submit_now(e);
+}
+
+static gboolean uring_prepare(GSource *src, gint *timeout)
+{
+    UringEngine *e = *(UringEngine **)(src + 1);
+    *timeout = -1;
+    uring_fill_and_submit(e);
     return io_uring_cq_ready(&e->ring) > 0;
 }
 
@@ -359,15 +365,10 @@ static gboolean uring_check(GSource *src)
     return io_uring_cq_ready(&e->ring) > 0;
 }
 
-static gboolean uring_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+/* Completes up to `budget` finished requests. */
+static void uring_reap(UringEngine *e, unsigned budget)
 {
-    UringEngine *e = *(UringEngine **)(src + 1);
-    uint64_t v;
-    ssize_t n = read(e->efd, &v, sizeof(v));   /* only a hint; clear it */
-    (void)n;
-    /* Requests submitted below may complete at once (page cache hits): a
-     * budget lets the other sources run; prepare sees what is left. */
-    for (unsigned budget = DISPATCH_BUDGET; budget >= CQE_BATCH; budget -= CQE_BATCH) {
+    for (; budget >= CQE_BATCH; budget -= CQE_BATCH) {
         /* Take a batch off the ring before running callbacks, which may
          * queue new requests. */
         struct { BlockRequest *req; int res; } batch[CQE_BATCH];
@@ -396,7 +397,36 @@ static gboolean uring_dispatch(GSource *src, GSourceFunc cb, gpointer data)
     }
     /* The rest now, not after the other sources of this iteration. */
     uring_submit_now(e);
+}
+
+static gboolean uring_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+{
+    UringEngine *e = *(UringEngine **)(src + 1);
+    uint64_t v;
+    ssize_t n = read(e->efd, &v, sizeof(v));   /* only a hint; clear it */
+    (void)n;
+    /* Requests submitted while reaping may complete at once (page cache
+     * hits): a budget lets the other sources run; prepare sees the rest. */
+    uring_reap(e, DISPATCH_BUDGET);
     return G_SOURCE_CONTINUE;
+}
+
+static bool uring_poll(BlockEngine *base, bool wait)
+{
+    UringEngine *e = (UringEngine *)base;
+    if (!e->in_flight) {
+        return false;
+    }
+    uring_fill_and_submit(e);
+    if (wait && !io_uring_cq_ready(&e->ring)) {
+        struct io_uring_cqe *cqe;
+        int r;
+        do {
+            r = io_uring_wait_cqe(&e->ring, &cqe);
+        } while (r == -EINTR);
+    }
+    uring_reap(e, DISPATCH_BUDGET);
+    return true;
 }
 
 static GSourceFuncs uring_funcs = {
@@ -439,6 +469,7 @@ static void uring_free(BlockEngine *base)
 
 static const BlockEngineOps uring_ops = {
     .submit = uring_submit,
+    .poll = uring_poll,
     .flush = uring_flush,
     .free = uring_free,
 };

@@ -7,6 +7,10 @@
 typedef struct BlockEngineOps {
     void (*submit)(BlockEngine *e, BlockRequest *req);
     void (*flush)(BlockEngine *e);     /* push queued work to the kernel now */
+    /* Completes what has finished (callbacks run), first waiting for at
+     * least one completion if `wait`; returns false when nothing is in
+     * flight. For blk_drain, outside the GSource. */
+    bool (*poll)(BlockEngine *e, bool wait);
     void (*free)(BlockEngine *e);
 } BlockEngineOps;
 

@@ -590,6 +590,43 @@ static void test_detach_in_flight(void)
     fixture_fini(&f);
 }
 
+/* blk_drain completes everything before it returns, without the main
+ * loop: requests in either engine and in a throttle queue. */
+static void drain_with(const char *opts)
+{
+    Fixture f = { 0 };
+    fixture_init(&f, NULL);
+    drive(&f, "file=%s,format=raw,if=none,id=d0,%s", f.path, opts);
+    GError *err = NULL;
+    BlockBackend *blk = blk_attach_by_name(f.g, "d0", "dev0", &err);
+    g_assert_no_error(err);
+    enum { N = 16 };
+    static uint8_t bufs[N][4096];
+    Req *reqs[N];
+    for (unsigned i = 0; i < N; i++) {
+        reqs[i] = req_new(i % 2 ? BLOCK_OP_WRITE : BLOCK_OP_READ, i * 4096, 4096, bufs[i]);
+        blk_submit(blk, &reqs[i]->r);
+    }
+    g_assert_cmpuint(blk_in_flight(blk), ==, N);
+    blk_drain(blk);
+    g_assert_cmpuint(blk_in_flight(blk), ==, 0);
+    for (unsigned i = 0; i < N; i++) {
+        g_assert_true(reqs[i]->done);
+        g_assert_cmpint(reqs[i]->ret, ==, 0);
+        g_free(reqs[i]);
+    }
+    blk_detach(blk);
+    fixture_fini(&f);
+}
+
+static void test_drain(void)
+{
+    drain_with("aio=io_uring");
+    drain_with("aio=threads");
+    /* One request per 10 s: all but the first wait in the throttle queue. */
+    drain_with("aio=io_uring,throttling.iops-total=1,throttling.iops-total-max=1");
+}
+
 /* blockdev-del's checks in QEMU's order and words: a backend, then
  * ownership, then parents. */
 static void test_del_node_order(void)
@@ -768,6 +805,7 @@ int main(int argc, char **argv)
     g_test_add_func("/block/error-policy", test_error_policy);
     g_test_add_func("/block/resize", test_resize);
     g_test_add_func("/block/detach-in-flight", test_detach_in_flight);
+    g_test_add_func("/block/drain", test_drain);
     g_test_add_func("/block/resize-refused", test_resize_refused);
     g_test_add_func("/block/detach", test_detach);
     g_test_add_func("/block/del-node-order", test_del_node_order);
