@@ -192,6 +192,14 @@ void blk_drain(BlockBackend *blk)
     }
 }
 
+bool blk_iostatus_is_enabled(BlockBackend *blk)
+{
+    return blk->iostatus_enabled &&
+           (blk->on_write_error == BLOCK_ON_ERROR_ENOSPC ||
+            blk->on_write_error == BLOCK_ON_ERROR_STOP ||
+            blk->on_read_error == BLOCK_ON_ERROR_STOP);
+}
+
 BlockErrorAction blk_error_action(BlockBackend *blk, bool is_read, int error)
 {
     BlockOnError on = is_read ? blk->on_read_error : blk->on_write_error;
@@ -229,7 +237,7 @@ void blk_report_error(BlockBackend *blk, BlockErrorAction action, bool is_read, 
 {
     error = abs(error);
     BlockGraph *g = blk->graph;
-    if (action == BLOCK_ERROR_ACTION_STOP && blk->iostatus_enabled &&
+    if (action == BLOCK_ERROR_ACTION_STOP && blk_iostatus_is_enabled(blk) &&
         blk->iostatus == BLOCK_IO_STATUS_OK) {
         /* Set before the event, so that query-block agrees with it. */
         blk->iostatus = error == ENOSPC ? BLOCK_IO_STATUS_NOSPACE : BLOCK_IO_STATUS_FAILED;
@@ -241,7 +249,7 @@ void blk_report_error(BlockBackend *blk, BlockErrorAction action, bool is_read, 
     }
     json_object_set_string_member(data, "operation", is_read ? "read" : "write");
     json_object_set_string_member(data, "action", action_name(action));
-    if (blk->iostatus_enabled) {
+    if (blk_iostatus_is_enabled(blk)) {
         json_object_set_boolean_member(data, "nospace", error == ENOSPC);
     }
     json_object_set_string_member(data, "reason", g_strerror(error));

@@ -175,8 +175,9 @@ struct BlockGraph {
 /* Monotonic ns (stats); block_graph_now() is the graph's clock. */
 int64_t block_now_ns(void);
 int64_t block_graph_now(BlockGraph *g);
-/* Tests: a manual clock for throttling and stats. */
-void block_graph_set_clock(BlockGraph *g, int64_t (*now)(void *opaque), void *opaque);
+/* QEMU's rule: a device's backend has an io-status (query-block, the
+ * event's nospace) only when an error can stop the VM. */
+bool blk_iostatus_is_enabled(BlockBackend *blk);
 /* Re-runs throttle queues now (the release timer does this by itself). */
 void block_graph_throttle_kick(BlockGraph *g);
 /* QMP cont: every backend's io-status back to ok. */

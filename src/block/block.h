@@ -84,6 +84,11 @@ typedef struct BlockGraphHooks {
 /* Completions are dispatched on ctx (a GSource per engine). */
 BlockGraph *block_graph_new(GMainContext *ctx, const BlockGraphHooks *hooks);
 void block_graph_free(BlockGraph *g);
+/* The clock of throttling and statistics, in ns (default: the host's
+ * monotonic clock). qtest mode gives the machine's virtual clock, as QEMU
+ * does, and says when it moved. */
+void block_graph_set_clock(BlockGraph *g, int64_t (*now)(void *opaque), void *opaque);
+void block_graph_clock_moved(BlockGraph *g);
 
 /* -blockdev (dotted or JSON form) and blockdev-add: options as QEMU's
  * BlockdevOptions, nested objects for children ("file": {...} or a

@@ -197,30 +197,29 @@ void aml_op_region(GByteArray *b, const char *name, uint8_t space, uint64_t offs
     aml_int(b, len);
 }
 
-void aml_field_bytes(GByteArray *b, const char *region, const char *const *names, unsigned n)
+/* Field (region, flags) { names[i], width bits each } */
+static void field(GByteArray *b, const char *region, uint8_t flags, uint8_t width,
+                  const char *const *names, unsigned n)
 {
     const uint8_t op[] = { EXT_OP_PREFIX, EXT_FIELD };
     AmlBlock at = open_block(b, op, 2);
     aml_name_string(b, region);
-    put8(b, 0x01);   /* ByteAcc, NoLock, Preserve */
+    put8(b, flags);
     for (unsigned i = 0; i < n; i++) {
         name_seg(b, names[i], strlen(names[i]));
-        put8(b, 8);  /* width in bits, as a one-byte PkgLength */
+        put8(b, width);   /* a one-byte PkgLength */
     }
     aml_close(b, at);
 }
 
+void aml_field_bytes(GByteArray *b, const char *region, const char *const *names, unsigned n)
+{
+    field(b, region, 0x01, 8, names, n);    /* ByteAcc, NoLock, Preserve */
+}
+
 void aml_field_dwords(GByteArray *b, const char *region, const char *const *names, unsigned n)
 {
-    const uint8_t op[] = { EXT_OP_PREFIX, EXT_FIELD };
-    AmlBlock at = open_block(b, op, 2);
-    aml_name_string(b, region);
-    put8(b, 0x23);   /* DWordAcc, NoLock, WriteAsZeros */
-    for (unsigned i = 0; i < n; i++) {
-        name_seg(b, names[i], strlen(names[i]));
-        put8(b, 32);
-    }
-    aml_close(b, at);
+    field(b, region, 0x43, 32, names, n);   /* DWordAcc, NoLock, WriteAsZeros */
 }
 
 void aml_return(GByteArray *b) { put8(b, RETURN_OP); }

@@ -433,11 +433,20 @@ static void block_stop_hook(void *opaque)
 
 /* -blockdev first, then -drive, as QEMU opens them. if=virtio drives are
  * the board's to attach (in backend order); other buses do not exist. */
+/* qtest mode: throttling follows clock_step, as on QEMU. */
+static int64_t block_virtual_now(void *opaque)
+{
+    return tern_clock_virtual_ns(&((Machine *)opaque)->clock);
+}
+
 static bool create_block_graph(Machine *m, GError **errp)
 {
     BlockGraphHooks hooks = { block_event_hook, block_stop_hook, m };
     m->virtio_drives = g_ptr_array_new_with_free_func(g_free);
     m->block = block_graph_new(m->ctx, &hooks);
+    if (m->cfg->accel == ACCEL_QTEST) {
+        block_graph_set_clock(m->block, block_virtual_now, m);
+    }
     for (guint i = 0; i < m->cfg->blockdevs->len; i++) {
         const char *arg = g_ptr_array_index(m->cfg->blockdevs, i);
         if (!block_graph_add_blockdev_str(m->block, arg, errp)) {

@@ -174,7 +174,7 @@ static JsonNode *qmp_query_block(QmpContext *ctx, JsonObject *args, GError **err
         if (blk->root) {
             json_object_set_object_member(o, "inserted", node_info(blk->root, blk));
         }
-        if (blk->iostatus_enabled) {
+        if (blk_iostatus_is_enabled(blk)) {
             json_object_set_string_member(o, "io-status", block_io_status_name(blk->iostatus));
         }
         json_array_add_object_element(a, o);

@@ -1,4 +1,5 @@
 /* Run state: status, stop/cont, reset, power button, quit, actions. */
+#include "block/block-int.h"
 #include "board/pc.h"
 #include "monitor/monitor-internal.h"
 #include "monitor/qmp-dispatch.h"
@@ -25,6 +26,9 @@ static JsonNode *qmp_stop(QmpContext *ctx, JsonObject *args, GError **errp)
 
 static JsonNode *qmp_cont(QmpContext *ctx, JsonObject *args, GError **errp)
 {
+    /* QEMU's cont clears every drive's io-status before the VM runs again
+     * (a retried request that fails again sets it anew). */
+    block_graph_iostatus_reset(ctx->m->block);
     return machine_resume(ctx->m, errp) ? qmp_return_empty() : NULL;
 }
 

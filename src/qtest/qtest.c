@@ -9,6 +9,7 @@
  * held, as chardev input does. */
 #define G_LOG_DOMAIN "tern-qtest"
 #include "qtest/qtest.h"
+#include "block/block.h"
 #include "board/pc.h"
 #include "monitor/qom.h"
 #include "util/error.h"
@@ -402,6 +403,7 @@ static void clock_warp(QTestServer *q, int64_t target)
     Machine *m = q->m;
     if (target > tern_clock_virtual_ns(&m->clock)) {
         tern_timer_list_advance(&m->timers, target);
+        block_graph_clock_moved(m->block);
     }
     sendf(q, "OK %" G_GINT64_FORMAT "\n", tern_clock_virtual_ns(&m->clock));
 }

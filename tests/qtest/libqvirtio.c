@@ -608,3 +608,34 @@ bool qvirtio_wait_status(QVirtioPci *d, uint8_t bits)
     }
     return true;
 }
+
+/* ---- waiting with a caller's bound (error and throttling tests) ---- */
+
+bool qvirtqueue_wait_used_idx(QVirtQueue *vq, uint16_t idx, int64_t timeout_us)
+{
+    int64_t deadline = g_get_monotonic_time() + timeout_us;
+    /* (int16_t) difference: the index wraps at 2^16. */
+    while ((int16_t)(qvirtqueue_used_idx(vq) - idx) < 0) {
+        if (g_get_monotonic_time() > deadline) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool qvirtio_wait_ram32(QTestState *qts, uint64_t addr, uint32_t value, int64_t timeout_us)
+{
+    int64_t deadline = g_get_monotonic_time() + timeout_us;
+    while (qtest_readl(qts, addr) != value) {
+        if (g_get_monotonic_time() > deadline) {
+            return false;
+        }
+    }
+    return true;
+}
+
+uint8_t qvirtio_config_generation(QVirtioPci *d)
+{
+    g_assert_false(d->legacy);
+    return qtest_readb(d->qts, d->common.addr + VIRTIO_PCI_COMMON_CFGGENERATION);
+}

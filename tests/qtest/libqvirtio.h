@@ -156,3 +156,10 @@ void qvirtqueue_wait_msix(QVirtQueue *vq);
 bool qvirtqueue_msix_seen(QVirtQueue *vq);
 /* Polls the status register until bits appear; false on timeout. */
 bool qvirtio_wait_status(QVirtioPci *d, uint8_t bits);
+/* Polls until used->idx has reached idx; false after timeout_us. */
+bool qvirtqueue_wait_used_idx(QVirtQueue *vq, uint16_t idx, int64_t timeout_us);
+/* Polls a RAM word (an MSI-X message's target) until it reads value;
+ * false after timeout_us. */
+bool qvirtio_wait_ram32(QTestState *qts, uint64_t addr, uint32_t value, int64_t timeout_us);
+/* config_generation (4.1.4.3; modern only). */
+uint8_t qvirtio_config_generation(QVirtioPci *d);

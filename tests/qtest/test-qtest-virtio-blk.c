@@ -8,11 +8,15 @@
  * the evidence that the tests check real virtio behaviour. */
 #include "libqvirtio.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <json-glib/json-glib.h>
+#include <sched.h>
 #include <glib/gstdio.h>
 #include <linux/virtio_blk.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #define IMG_SIZE (1024 * 1024)
@@ -38,6 +42,8 @@ typedef struct Blk {
     unsigned nvq;
     char *dir, *img;
     uint64_t cfg_msix_addr;     /* where the config vector's message lands */
+    bool tmpfs;                 /* dir is a tmpfs mounted by the test */
+    char *filler;               /* the file that fills it */
 } Blk;
 
 /* ---- the disk image ---- */
@@ -81,6 +87,16 @@ static void assert_img_zero(Blk *b, uint64_t off, size_t len)
 
 /* ---- the VM ---- */
 
+/* Starts the VM on b->img. */
+static void blk_launch(Blk *b, const char *drive_opts, const char *dev_opts)
+{
+    g_autofree char *args = g_strdup_printf(
+        "%s -M pc -nodefaults -drive if=none,id=d0,file=%s,format=raw%s "
+        "-device virtio-blk-pci,drive=d0,addr=0x4%s",
+        extra_args, b->img, drive_opts, dev_opts);
+    b->qts = qtest_init(args);
+}
+
 static Blk *blk_start(const char *drive_opts, const char *dev_opts)
 {
     Blk *b = g_new0(Blk, 1);
@@ -94,11 +110,7 @@ static Blk *blk_start(const char *drive_opts, const char *dev_opts)
     }
     g_file_set_contents(b->img, (char *)data, IMG_SIZE, &err);
     g_assert_no_error(err);
-    g_autofree char *args = g_strdup_printf(
-        "%s -M pc -nodefaults -drive if=none,id=d0,file=%s,format=raw%s "
-        "-device virtio-blk-pci,drive=d0,addr=0x4%s",
-        extra_args, b->img, drive_opts, dev_opts);
-    b->qts = qtest_init(args);
+    blk_launch(b, drive_opts, dev_opts);
     return b;
 }
 
@@ -117,6 +129,13 @@ static void blk_stop(Blk *b)
     blk_free_queues(b);
     qvirtio_pci_free(b->dev);
     g_unlink(b->img);
+    if (b->filler) {
+        g_unlink(b->filler);
+        g_free(b->filler);
+    }
+    if (b->tmpfs) {
+        g_assert_cmpint(umount2(b->dir, MNT_DETACH), ==, 0);
+    }
     g_rmdir(b->dir);
     g_free(b->img);
     g_free(b->dir);
@@ -717,6 +736,379 @@ static void test_hostile(gconstpointer data)
     blk_stop(b);
 }
 
+/* ---- QMP ---- */
+
+/* `member` ("return", "data") of a QMP line, as an object. */
+static JsonObject *qmp_object(const char *line, const char *member)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_autoptr(GError) err = NULL;
+    json_parser_load_from_data(p, line, -1, &err);
+    g_assert_no_error(err);
+    JsonObject *root = json_node_get_object(json_parser_get_root(p));
+    if (!json_object_has_member(root, member)) {
+        g_error("no '%s' in %s", member, line);
+    }
+    return json_object_ref(json_object_get_object_member(root, member));
+}
+
+static void qmp_ok(Blk *b, const char *cmd)
+{
+    g_autofree char *reply = qtest_qmp(b->qts, cmd);
+    g_assert_cmpstr(reply, ==, "{\"return\": {}}");
+}
+
+/* query-status: the run state and whether the VM runs. */
+static void assert_run_state(Blk *b, const char *status, bool running)
+{
+    g_autofree char *reply = qtest_qmp(b->qts, "{\"execute\": \"query-status\"}");
+    g_autoptr(JsonObject) st = qmp_object(reply, "return");
+    g_assert_cmpstr(json_object_get_string_member(st, "status"), ==, status);
+    g_assert_cmpint(json_object_get_boolean_member(st, "running"), ==, running);
+}
+
+/* query-block: drive d0's io-status (ok, failed, nospace), NULL when
+ * QEMU leaves it out: its drives keep one only under a policy that can
+ * stop the VM. */
+static char *io_status(Blk *b)
+{
+    g_autofree char *reply = qtest_qmp(b->qts, "{\"execute\": \"query-block\"}");
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_autoptr(GError) err = NULL;
+    json_parser_load_from_data(p, reply, -1, &err);
+    g_assert_no_error(err);
+    JsonArray *list = json_object_get_array_member(
+        json_node_get_object(json_parser_get_root(p)), "return");
+    for (guint i = 0; i < json_array_get_length(list); i++) {
+        JsonObject *o = json_array_get_object_element(list, i);
+        if (!strcmp(json_object_get_string_member(o, "device"), "d0")) {
+            return g_strdup(json_object_get_string_member_with_default(o, "io-status", NULL));
+        }
+    }
+    g_error("no drive d0 in %s", reply);
+}
+
+static void assert_io_status(Blk *b, const char *want)
+{
+    g_autofree char *st = io_status(b);
+    g_assert_cmpstr(st, ==, want);
+}
+
+/* The next BLOCK_IO_ERROR carries QEMU's data for d0. "nospace" comes
+ * only with an io-status (see io_status); returns whether it came. */
+static bool assert_io_error_event(Blk *b, const char *operation, const char *action,
+                                  int error)
+{
+    g_autofree char *line = qtest_qmp_eventwait(b->qts, "BLOCK_IO_ERROR");
+    g_autoptr(JsonObject) d = qmp_object(line, "data");
+    g_assert_cmpstr(json_object_get_string_member(d, "device"), ==, "d0");
+    const char *node = json_object_get_string_member_with_default(d, "node-name", "");
+    g_assert_cmpstr(node, !=, "");
+    g_assert_cmpstr(json_object_get_string_member(d, "operation"), ==, operation);
+    g_assert_cmpstr(json_object_get_string_member(d, "action"), ==, action);
+    g_assert_cmpstr(json_object_get_string_member(d, "reason"), ==, g_strerror(error));
+    if (!json_object_has_member(d, "nospace")) {
+        return false;
+    }
+    g_assert_cmpint(json_object_get_boolean_member(d, "nospace"), ==, error == ENOSPC);
+    return true;
+}
+
+/* ---- a full disk ---- */
+
+/* A private mount namespace for the test process (and the VMs it
+ * starts), so its tmpfs never shows on the host and goes with it. */
+static bool private_mounts(void)
+{
+    static int state;           /* 0: not tried, 1: ready, -1: impossible */
+    if (!state) {
+        /* Without MS_PRIVATE the mount would propagate to a shared "/". */
+        state = geteuid() == 0 && unshare(CLONE_NEWNS) == 0 &&
+                        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0
+                    ? 1
+                    : -1;
+    }
+    return state > 0;
+}
+
+/* Writes to path until the file system is full. */
+static void fill_up(const char *path)
+{
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    char buf[4096];
+    memset(buf, 0x77, sizeof(buf));
+    for (;;) {
+        ssize_t n = write(fd, buf, sizeof(buf));
+        if (n < 0) {
+            g_assert_cmpint(errno, ==, ENOSPC);
+            break;
+        }
+        g_assert_cmpint(n, >, 0);
+    }
+    close(fd);
+}
+
+/* A sparse IMG_SIZE image on a 256 KiB tmpfs that a filler file has
+ * filled: writing into a hole of the image fails with ENOSPC. NULL (test
+ * skipped) when the test cannot mount. */
+static Blk *blk_start_full(const char *drive_opts)
+{
+    if (!private_mounts()) {
+        g_test_skip("needs root and a private mount namespace for its tmpfs");
+        return NULL;
+    }
+    Blk *b = g_new0(Blk, 1);
+    g_autoptr(GError) err = NULL;
+    b->dir = g_dir_make_tmp("tern-vblk-full-XXXXXX", &err);
+    g_assert_no_error(err);
+    if (mount("tmpfs", b->dir, "tmpfs", 0, "size=256k") != 0) {
+        g_rmdir(b->dir);
+        g_free(b->dir);
+        g_free(b);
+        g_test_skip("cannot mount a tmpfs");
+        return NULL;
+    }
+    b->tmpfs = true;
+    b->img = g_build_filename(b->dir, "disk.img", NULL);
+    int fd = open(b->img, O_CREAT | O_RDWR | O_TRUNC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, IMG_SIZE), ==, 0);
+    b->filler = g_build_filename(b->dir, "filler", NULL);
+    fill_up(b->filler);
+    /* The premise: the host itself cannot write into the hole. */
+    char probe[4096] = { 1 };
+    g_assert_cmpint(pwrite(fd, probe, sizeof(probe), IMG_SIZE / 2), ==, -1);
+    g_assert_cmpint(errno, ==, ENOSPC);
+    close(fd);
+    blk_launch(b, drive_opts, "");
+    return b;
+}
+
+#define FULL_SECTOR 128         /* a hole of the sparse image */
+#define FULL_LEN (8 * SECTOR)
+
+/* Publishes one write into the hole. */
+static void full_write(Blk *b, Req *r, uint8_t *wbuf)
+{
+    for (unsigned i = 0; i < FULL_LEN; i++) {
+        wbuf[i] = i * 7 + 3;
+    }
+    *r = (Req){ .type = VIRTIO_BLK_T_OUT, .sector = FULL_SECTOR, .len = FULL_LEN };
+    req_add(b->vq[0], r, wbuf, false);
+    qvirtqueue_publish(b->vq[0], r->head);
+    qvirtqueue_kick(b->vq[0]);
+}
+
+/* werror=enospc (the default) and werror=stop: the VM pauses in io-error
+ * with the request held; after room is made, cont completes it and the
+ * bytes reach the file. */
+static void test_enospc_stop(gconstpointer data)
+{
+    Blk *b = blk_start_full(data);
+    if (!b) {
+        return;
+    }
+    blk_setup(b, MODERN_FEATURES, 1, true);
+    QVirtQueue *vq = b->vq[0];
+    Req r;
+    uint8_t wbuf[FULL_LEN];
+    full_write(b, &r, wbuf);
+    g_assert_true(assert_io_error_event(b, "write", "stop", ENOSPC));
+    g_autofree char *stop = qtest_qmp_eventwait(b->qts, "STOP");
+    assert_run_state(b, "io-error", false);
+    assert_io_status(b, "nospace");
+    /* The VM stopped when the error came: the request is held, not
+     * completed (the device made its choice before the event). */
+    g_assert_cmpuint(qvirtqueue_used_idx(vq), ==, 0);
+    g_assert_cmphex(qtest_readb(b->qts, r.status), ==, 0xee);
+
+    /* cont with the disk still full: the retry fails and stops again. */
+    qmp_ok(b, "{\"execute\": \"cont\"}");
+    g_assert_true(assert_io_error_event(b, "write", "stop", ENOSPC));
+    g_autofree char *stop2 = qtest_qmp_eventwait(b->qts, "STOP");
+    assert_run_state(b, "io-error", false);
+    assert_io_status(b, "nospace");
+    g_assert_cmpuint(qvirtqueue_used_idx(vq), ==, 0);
+
+    g_assert_cmpint(g_unlink(b->filler), ==, 0);
+    qmp_ok(b, "{\"execute\": \"cont\"}");
+    g_autofree char *resume = qtest_qmp_eventwait(b->qts, "RESUME");
+    uint32_t id, len;
+    g_assert_true(qvirtqueue_get_used(vq, &id, &len));
+    g_assert_cmpuint(id, ==, r.head);
+    g_assert_cmpuint(len, ==, 1);
+    g_assert_cmphex(qtest_readb(b->qts, r.status), ==, VIRTIO_BLK_S_OK);
+    uint8_t got[FULL_LEN];
+    img_read(b, FULL_SECTOR * SECTOR, got, sizeof(got));
+    g_assert_cmpmem(got, sizeof(got), wbuf, sizeof(wbuf));
+    assert_run_state(b, "running", true);
+    assert_io_status(b, "ok");
+    blk_stop(b);
+}
+
+/* werror=report completes the request with IOERR, werror=ignore with OK
+ * (and nothing written); the VM keeps running either way. */
+static void test_enospc_no_stop(gconstpointer data)
+{
+    bool ignore = !strcmp(data, "ignore");
+    g_autofree char *opts = g_strdup_printf(",werror=%s", (const char *)data);
+    Blk *b = blk_start_full(opts);
+    if (!b) {
+        return;
+    }
+    blk_setup(b, MODERN_FEATURES, 1, true);
+    Req r;
+    uint8_t wbuf[FULL_LEN];
+    full_write(b, &r, wbuf);
+    bool nospace = assert_io_error_event(b, "write", data, ENOSPC);
+    uint32_t id, len;
+    g_assert_true(qvirtqueue_get_used(b->vq[0], &id, &len));
+    g_assert_cmpuint(id, ==, r.head);
+    g_assert_cmphex(qtest_readb(b->qts, r.status), ==,
+                    ignore ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
+    assert_img_zero(b, FULL_SECTOR * SECTOR, FULL_LEN);
+    assert_run_state(b, "running", true);
+    /* The disk still works where no space is needed. */
+    g_autofree uint8_t *rbuf = g_malloc(SECTOR);
+    g_assert_cmpuint(blk_req(b, b->vq[0], VIRTIO_BLK_T_IN, 0, rbuf, SECTOR, false), ==,
+                     VIRTIO_BLK_S_OK);
+    /* Neither policy can stop the VM: QEMU 7.2 keeps no io-status and
+     * sends no "nospace". */
+    g_autofree char *st = io_status(b);
+    blk_stop(b);
+    g_assert_false(nospace);
+    g_assert_null(st);
+}
+
+/* ---- block_resize ---- */
+
+#define RESIZED (2 * IMG_SIZE)
+
+static void resize(Blk *b)
+{
+    g_autofree char *cmd = g_strdup_printf(
+        "{\"execute\": \"block_resize\", \"arguments\": {\"device\": \"d0\", \"size\": %d}}",
+        RESIZED);
+    qmp_ok(b, cmd);
+}
+
+/* After the resize the disk is bigger for the host and the driver. */
+static void assert_resized(Blk *b)
+{
+    g_assert_cmpuint(qvirtio_config_readq(b->dev, CFG(capacity)), ==, RESIZED / SECTOR);
+    GStatBuf st;
+    g_assert_cmpint(g_stat(b->img, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, RESIZED);
+    uint8_t buf[SECTOR];
+    g_assert_cmpuint(blk_req(b, b->vq[0], VIRTIO_BLK_T_IN, RESIZED / SECTOR - 1, buf,
+                             SECTOR, false), ==, VIRTIO_BLK_S_OK);
+    for (size_t i = 0; i < SECTOR; i++) {
+        g_assert_cmphex(buf[i], ==, 0);
+    }
+    g_assert_cmpuint(blk_req(b, b->vq[0], VIRTIO_BLK_T_IN, RESIZED / SECTOR, buf, SECTOR,
+                             false), ==, VIRTIO_BLK_S_IOERR);
+}
+
+/* The config vector's message, a new config generation (4.1.4.3.1). */
+static void test_resize_msix(void)
+{
+    Blk *b = blk_start("", "");
+    blk_setup(b, MODERN_FEATURES, 1, true);
+    g_assert_cmpuint(qvirtio_config_readq(b->dev, CFG(capacity)), ==, IMG_SIZE / SECTOR);
+    uint8_t gen = qvirtio_config_generation(b->dev);
+    g_assert_cmphex(qtest_readl(b->qts, b->cfg_msix_addr), ==, 0);
+    resize(b);
+    g_assert_true(qvirtio_wait_ram32(b->qts, b->cfg_msix_addr, 0x4200, QVIRTIO_TIMEOUT_US));
+    g_assert_cmpuint(qvirtio_config_generation(b->dev), !=, gen);
+    assert_resized(b);
+    blk_stop(b);
+}
+
+/* INTx: the line rises with ISR bit 1 (config change); reading the ISR
+ * lowers it. */
+static void test_resize_intx(void)
+{
+    Blk *b = blk_start("", "");
+    blk_setup(b, MODERN_FEATURES, 1, false);
+    int irq = qvirtio_pci_route_intx(b->dev);
+    qtest_irq_intercept_in(b->qts, "ioapic");
+    g_assert_false(qtest_get_irq(b->qts, irq));
+    resize(b);
+    int64_t deadline = g_get_monotonic_time() + QVIRTIO_TIMEOUT_US;
+    while (!qtest_get_irq(b->qts, irq)) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        qvirtio_get_status(b->dev);   /* a round trip reads the IRQ lines */
+    }
+    /* Bit 1 is the config change; QEMU sets bit 0 with it. */
+    g_assert_cmphex(qvirtio_read_isr(b->dev), ==, VIRTIO_PCI_ISR_CONFIG | 1);
+    g_assert_false(qtest_get_irq(b->qts, irq));
+    g_assert_cmpuint(qvirtio_config_readq(b->dev, CFG(capacity)), ==, RESIZED / SECTOR);
+    blk_stop(b);
+}
+
+/* ---- throttling ---- */
+
+/* With iops 1 (a bucket of 0.1 operation) the first read passes and
+ * each next one waits 0.9-1 s: N published reads complete one at first,
+ * the rest once time passes. Under qtest Tern may clock throttling by
+ * the virtual clock (QEMU does): the test steps it, which changes
+ * nothing for a wall-clock throttle. */
+static void throttled_reads(Blk *b)
+{
+    enum { N = 3 };
+    blk_setup(b, MODERN_FEATURES, 1, true);
+    QVirtQueue *vq = b->vq[0];
+    Req r[N];
+    for (int i = 0; i < N; i++) {
+        r[i] = (Req){ .type = VIRTIO_BLK_T_IN, .sector = 300 + 10 * i, .len = SECTOR };
+        req_add(vq, &r[i], NULL, false);
+        qvirtqueue_publish(vq, r[i].head);
+    }
+    qvirtqueue_kick(vq);
+    g_assert_true(qvirtqueue_wait_used_idx(vq, 1, QVIRTIO_TIMEOUT_US));
+    g_assert_cmpuint(qvirtqueue_used_idx(vq), ==, 1);
+    if (!running_qemu) {
+        qtest_clock_step(b->qts, 2 * N * (int64_t)1000000000);
+    }
+    g_assert_true(qvirtqueue_wait_used_idx(vq, N, QVIRTIO_TIMEOUT_US));
+    for (int n = 0; n < N; n++) {
+        uint32_t id, len;
+        g_assert_true(qvirtqueue_get_used(vq, &id, &len));
+        g_assert_cmpuint(id, ==, r[n].head);    /* in order: one queue */
+        g_assert_cmphex(qtest_readb(b->qts, r[n].status), ==, VIRTIO_BLK_S_OK);
+        uint8_t buf[SECTOR];
+        qtest_bufread(b->qts, r[n].data, buf, sizeof(buf));
+        for (size_t k = 0; k < sizeof(buf); k++) {
+            g_assert_cmphex(buf[k], ==, pattern(r[n].sector * SECTOR + k));
+        }
+    }
+}
+
+static void test_throttle_drive(void)
+{
+    Blk *b = blk_start(",throttling.iops-total=1", "");
+    throttled_reads(b);
+    blk_stop(b);
+}
+
+static void test_throttle_qmp(void)
+{
+    Blk *b = blk_start("", "");
+    qmp_ok(b, "{\"execute\": \"block_set_io_throttle\", \"arguments\": {\"device\": \"d0\", "
+              "\"bps\": 0, \"bps_rd\": 0, \"bps_wr\": 0, \"iops\": 1, \"iops_rd\": 0, "
+              "\"iops_wr\": 0}}");
+    throttled_reads(b);
+    /* Limits off: the next reads pass at once. */
+    qmp_ok(b, "{\"execute\": \"block_set_io_throttle\", \"arguments\": {\"device\": \"d0\", "
+              "\"bps\": 0, \"bps_rd\": 0, \"bps_wr\": 0, \"iops\": 0, \"iops_rd\": 0, "
+              "\"iops_wr\": 0}}");
+    for (int i = 0; i < 5; i++) {
+        assert_read_pattern(b, b->vq[0], 400 + i, SECTOR, false);
+    }
+    blk_stop(b);
+}
+
 /* QEMU mode: a 64 KiB BIOS of hlt (0xf4) so the VM runs without code. */
 static void use_qemu(const char *dir)
 {
@@ -760,6 +1152,19 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-blk/irq/legacy-intx", test_legacy_intx);
     g_test_add_func("/virtio-blk/irq/modern-intx", test_modern_intx);
     g_test_add_func("/virtio-blk/irq/event-idx", test_event_idx);
+    g_test_add_data_func("/virtio-blk/error/enospc-default", "", test_enospc_stop);
+    g_test_add_data_func("/virtio-blk/error/enospc-werror-enospc", ",werror=enospc",
+                         test_enospc_stop);
+    g_test_add_data_func("/virtio-blk/error/enospc-werror-stop", ",werror=stop",
+                         test_enospc_stop);
+    g_test_add_data_func("/virtio-blk/error/enospc-werror-report", "report",
+                         test_enospc_no_stop);
+    g_test_add_data_func("/virtio-blk/error/enospc-werror-ignore", "ignore",
+                         test_enospc_no_stop);
+    g_test_add_func("/virtio-blk/resize/msix", test_resize_msix);
+    g_test_add_func("/virtio-blk/resize/intx", test_resize_intx);
+    g_test_add_func("/virtio-blk/throttle/drive-option", test_throttle_drive);
+    g_test_add_func("/virtio-blk/throttle/qmp", test_throttle_qmp);
     static const struct { const char *name; HostileChain *fn; } hostile[] = {
         { "loop", chain_loop },
         { "outside-ram", chain_outside_ram },

@@ -141,6 +141,17 @@ static void test_iasl(void)
         "Device (LNKD)",
         "Interrupt (ResourceConsumer, Level, ActiveHigh, Shared, ,, )",
         "\\_SB.PCI0.ISA.PRQ3 = PRRI",
+        /* PCI hot-plug (docs/hotplug.md) */
+        "OperationRegion (PCST, SystemIO, 0xAE00, 0x14)",
+        "Field (PCST, DWordAcc, NoLock, WriteAsZeros)",
+        "B0EJ = (One << Arg0)",
+        "Device (S10)\n            {\n                Name (_ADR, 0x00020000)",
+        "Device (SF8)",
+        "Local0 = PCIU",
+        "Notify (S10, One) // Device Check",
+        "Notify (SF8, 0x03) // Eject Request",
+        "Method (_E01, 0, NotSerialized)",
+        "\\_SB.PCI0.PCNT ()",
     };
     for (guint i = 0; i < G_N_ELEMENTS(want); i++) {
         if (!strstr(text, want[i])) {
