@@ -5,13 +5,10 @@ pause -> GUEST_PANICKED(pause), STOP, status guest-panicked, cont refused;
 shutdown (default) -> GUEST_PANICKED(poweroff), SHUTDOWN(guest-panic), exit 0;
 none -> GUEST_PANICKED(run), the guest goes on to isa-debug-exit;
 -action panic=exit-failure -> GUEST_PANICKED(poweroff), exit status 1."""
-import json
 import os
-import select
-import subprocess
 import sys
-import time
 
+from qmpstdio import QmpStdio
 from tap import run_tests
 
 TERN = os.environ['TERN_BINARY']
@@ -19,53 +16,10 @@ PAYLOAD = os.path.join(os.environ['TERN_PAYLOAD_DIR'], 'panic.elf')
 TIMEOUT = 30
 
 
-class Vm:
+class Vm(QmpStdio):
     def __init__(self, *extra):
-        self.p = subprocess.Popen(
-            [TERN, '-M', 'pc', '-S', '-nodefaults', '-display', 'none',
-             '-device', 'pvpanic', '-kernel', PAYLOAD, '-qmp', 'stdio', *extra],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.buf = b''
-        greeting = self.read()
-        assert 'QMP' in greeting, greeting
-        assert self.cmd('qmp_capabilities') == {}
-
-    def read(self):
-        deadline = time.monotonic() + TIMEOUT
-        while b'\r\n' not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.p.stdout], [], [], left)[0]:
-                raise TimeoutError('no QMP message')
-            data = os.read(self.p.stdout.fileno(), 65536)
-            if not data:
-                raise EOFError('QMP closed')
-            self.buf += data
-        line, self.buf = self.buf.split(b'\r\n', 1)
-        return json.loads(line)
-
-    def cmd(self, name, **args):
-        msg = {'execute': name, 'id': name}
-        if args:
-            msg['arguments'] = args
-        self.p.stdin.write(json.dumps(msg).encode() + b'\n')
-        self.p.stdin.flush()
-        while True:
-            m = self.read()
-            if m.get('id') == name:
-                return m.get('return', m.get('error'))
-            self.events.append(m)
-
-    events = None
-
-    def wait_event(self, name):
-        for i, e in enumerate(self.events):
-            if e['event'] == name:
-                return self.events.pop(i)
-        while True:
-            m = self.read()
-            if m.get('event') == name:
-                return m
-            self.events.append(m)
+        super().__init__([TERN, '-M', 'pc', '-S', '-nodefaults', '-display', 'none',
+                          '-device', 'pvpanic', '-kernel', PAYLOAD, *extra], timeout=TIMEOUT)
 
     def close(self):
         try:
@@ -76,10 +30,7 @@ class Vm:
 
 
 def start(*extra):
-    vm = Vm.__new__(Vm)
-    vm.events = []
-    Vm.__init__(vm, *extra)
-    return vm
+    return Vm(*extra)
 
 
 def test_pause():

@@ -12,17 +12,15 @@ check: a failure there is the payload's fault, not Tern's).
 
 The image pattern: the u64 at byte offset o holds KEY_DISK + o; the payload
 writes KEY_GUEST + o into the blocks it writes."""
-import json
 import os
-import select
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
-import time
 from array import array
 
+from qmpstdio import QmpStdio
 from tap import run_tests
 
 TERN = os.environ['TERN_BINARY']
@@ -62,54 +60,14 @@ def image_mismatches(path, guest_blocks):
     return sum(1 for a, b in zip(d, want) if a != b) + abs(len(d) - len(want))
 
 
-class Vm:
+class Vm(QmpStdio):
     """A VMM on -qmp stdio with the serial console in a file."""
 
     def __init__(self, argv, tmp):
         self.tmp = tmp
         self.console = os.path.join(tmp, 'console.txt')
-        self.p = subprocess.Popen(
-            argv + ['-serial', 'file:' + self.console, '-qmp', 'stdio'],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.buf = b''
-        self.events = []
-        assert 'QMP' in self.read(), 'no QMP greeting'
-        assert self.cmd('qmp_capabilities') == {}
-
-    def read(self):
-        deadline = time.monotonic() + TIMEOUT
-        while b'\n' not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.p.stdout], [], [], left)[0]:
-                raise TimeoutError('no QMP message within %d s' % TIMEOUT)
-            data = os.read(self.p.stdout.fileno(), 65536)
-            if not data:
-                raise EOFError('QMP closed: ' + self.p.stderr.read().decode(errors='replace')[-400:])
-            self.buf += data
-        line, self.buf = self.buf.split(b'\n', 1)
-        return json.loads(line)
-
-    def cmd(self, name, **args):
-        msg = {'execute': name, 'id': name}
-        if args:
-            msg['arguments'] = args
-        self.p.stdin.write(json.dumps(msg).encode() + b'\n')
-        self.p.stdin.flush()
-        while True:
-            m = self.read()
-            if m.get('id') == name:
-                return m.get('return', m.get('error'))
-            self.events.append(m)
-
-    def wait_event(self, name):
-        for i, e in enumerate(self.events):
-            if e['event'] == name:
-                return self.events.pop(i)
-        while True:
-            m = self.read()
-            if m.get('event') == name:
-                return m
-            self.events.append(m)
+        super().__init__(argv + ['-serial', 'file:' + self.console], stderr=subprocess.PIPE,
+                         timeout=TIMEOUT)
 
     def results(self):
         path = os.path.join(self.tmp, 'results.bin')
