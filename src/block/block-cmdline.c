@@ -11,17 +11,6 @@
 #include "util/error.h"
 #include "util/opts.h"
 
-static bool fail(GError **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static bool fail(GError **errp, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error_literal(errp, TERN_ERROR, TERN_ERROR_GENERIC, msg);
-    return false;
-}
-
 BlockNode *block_graph_add_blockdev_str(BlockGraph *g, const char *arg, GError **errp)
 {
     g_autoptr(JsonObject) obj = NULL;
@@ -30,12 +19,12 @@ BlockNode *block_graph_add_blockdev_str(BlockGraph *g, const char *arg, GError *
         g_autoptr(JsonParser) p = json_parser_new();
         g_autoptr(GError) err = NULL;
         if (!json_parser_load_from_data(p, arg, -1, &err)) {
-            fail(errp, "JSON parse error, %s", err->message);
+            tern_fail(errp, "JSON parse error, %s", err->message);
             return NULL;
         }
         JsonNode *root = json_parser_get_root(p);
         if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-            fail(errp, "Parameter 'driver' does not accept value '%s'", arg);
+            tern_fail(errp, "Parameter 'driver' does not accept value '%s'", arg);
             return NULL;
         }
         obj = json_object_ref(json_node_get_object(root));
@@ -87,7 +76,7 @@ static bool parse_on_error(const char *s, bool is_read, BlockOnError *out, GErro
             return true;
         }
     }
-    return fail(errp, "'%s' invalid %s error action", s, is_read ? "read" : "write");
+    return tern_fail(errp, "'%s' invalid %s error action", s, is_read ? "read" : "write");
 }
 
 /* -drive's throttling.* keys, QEMU's names for each bucket. */
@@ -115,9 +104,9 @@ static bool drive_number(TernOpts *o, const char *key, uint64_t *out, GError **e
         char *end;
         strtoull(neg ? v + 1 : v, &end, 0);
         if (errno == ERANGE && !*end && !g_ascii_isspace(v[neg])) {
-            return fail(errp, "Value '%s' is too large for parameter '%s'", v, key);
+            return tern_fail(errp, "Value '%s' is too large for parameter '%s'", v, key);
         }
-        return fail(errp, "Parameter '%s' expects a number", key);
+        return tern_fail(errp, "Parameter '%s' expects a number", key);
     }
     if (neg) {
         *out = -*out;
@@ -271,27 +260,27 @@ static bool drive_checks(TernOpts *o, const CacheMode **cache, GError **errp)
             }
         }
         if (!*cache) {
-            return fail(errp, "invalid cache option");
+            return tern_fail(errp, "invalid cache option");
         }
     }
     if ((v = opts_get(o, "aio")) && strcmp(v, "threads") && strcmp(v, "native") &&
         strcmp(v, "io_uring")) {
-        return fail(errp, "invalid aio option");
+        return tern_fail(errp, "invalid aio option");
     }
     if ((v = opts_get(o, "discard")) && strcmp(v, "ignore") && strcmp(v, "unmap") &&
         strcmp(v, "on") && strcmp(v, "off")) {
-        return fail(errp, "Invalid discard option");
+        return tern_fail(errp, "Invalid discard option");
     }
     if ((v = opts_get(o, "detect-zeroes")) && strcmp(v, "on") && strcmp(v, "off") &&
         strcmp(v, "unmap")) {
-        return fail(errp, "invalid parameter value: %s", v);
+        return tern_fail(errp, "invalid parameter value: %s", v);
     }
     bool b;
     if ((v = opts_get(o, "readonly")) && !parse_bool(v, &b)) {
-        return fail(errp, "Parameter 'read-only' expects 'on' or 'off'");
+        return tern_fail(errp, "Parameter 'read-only' expects 'on' or 'off'");
     }
     if ((v = opts_get(o, "snapshot")) && parse_bool(v, &b) && b) {
-        return fail(errp, "snapshot=on is not supported by Tern");
+        return tern_fail(errp, "snapshot=on is not supported by Tern");
     }
     return true;
 }
@@ -305,7 +294,7 @@ BlockBackend *block_graph_add_drive(BlockGraph *g, const char *arg, char **if_ou
     }
     const char *id = opts_get(o, "id");
     if (id && !id_valid(id)) {
-        fail(errp, "Parameter 'id' expects an identifier\n"
+        tern_fail(errp, "Parameter 'id' expects an identifier\n"
                    "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.");
         return NULL;
     }
@@ -314,7 +303,7 @@ BlockBackend *block_graph_add_drive(BlockGraph *g, const char *arg, char **if_ou
         if_name = "ide";   /* the pc machine's default */
     }
     if (!g_strv_contains((const char *const *)if_names, if_name)) {
-        fail(errp, "unsupported bus type '%s'", if_name);
+        tern_fail(errp, "unsupported bus type '%s'", if_name);
         return NULL;
     }
     const CacheMode *cache = NULL;
@@ -329,11 +318,11 @@ BlockBackend *block_graph_add_drive(BlockGraph *g, const char *arg, char **if_ou
         return NULL;
     }
     if (id && block_graph_find_backend(g, id)) {
-        fail(errp, "Duplicate ID '%s' for drive", id);
+        tern_fail(errp, "Duplicate ID '%s' for drive", id);
         return NULL;
     }
     if (id && block_graph_find_node(g, id)) {
-        fail(errp, "Device name '%s' conflicts with an existing node name", id);
+        tern_fail(errp, "Device name '%s' conflicts with an existing node name", id);
         return NULL;
     }
     opts_accept(o, "index");

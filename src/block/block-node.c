@@ -9,17 +9,6 @@
 #include "block/block-opts.h"
 #include "util/error.h"
 
-static bool fail(GError **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static bool fail(GError **errp, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error_literal(errp, TERN_ERROR, TERN_ERROR_GENERIC, msg);
-    return false;
-}
-
 /* Options a child inherits from its parent unless it sets them itself
  * (QEMU's bdrv_inherited_options for a file child). */
 const BlockDriver *block_driver_find(const char *name)
@@ -125,7 +114,7 @@ BlockNode *block_node_open_child(BlockNode *n, BlockOpts *r, const char *key, GE
             child = b ? b->root : NULL;
         }
         if (!child) {
-            fail(errp, "Cannot find device='%s' nor node-name='%s'", ref, ref);
+            tern_fail(errp, "Cannot find device='%s' nor node-name='%s'", ref, ref);
             return NULL;
         }
     } else if (obj) {
@@ -136,7 +125,7 @@ BlockNode *block_node_open_child(BlockNode *n, BlockOpts *r, const char *key, GE
         }
         child->refcount--;   /* node_open's reference becomes the parent's */
     } else {
-        fail(errp, "Parameter '%s%s' is missing", r->prefix, key);
+        tern_fail(errp, "Parameter '%s%s' is missing", r->prefix, key);
         return NULL;
     }
     child->parents++;
@@ -147,7 +136,7 @@ BlockNode *block_node_open_child(BlockNode *n, BlockOpts *r, const char *key, GE
     }
     if (child->read_only && !n->read_only) {
         if (!n->auto_read_only) {
-            fail(errp, "Block node is read-only");
+            tern_fail(errp, "Block node is read-only");
             child->parents--;
             block_node_unref(child);
             return NULL;
@@ -166,15 +155,15 @@ static BlockNode *node_open(BlockGraph *g, JsonObject *obj, const char *prefix,
         return NULL;
     }
     if (!driver) {
-        fail(errp, "Parameter '%sdriver' is missing", prefix);
+        tern_fail(errp, "Parameter '%sdriver' is missing", prefix);
         return NULL;
     }
     const BlockDriver *drv = block_driver_find(driver);
     if (!drv) {
         if (mode == BLOCK_OPTS_DRIVE) {
-            fail(errp, "Unknown driver '%s'", driver);
+            tern_fail(errp, "Unknown driver '%s'", driver);
         } else {
-            fail(errp, "Parameter '%sdriver' does not accept value '%s'", prefix, driver);
+            tern_fail(errp, "Parameter '%sdriver' does not accept value '%s'", prefix, driver);
         }
         return NULL;
     }
@@ -183,19 +172,19 @@ static BlockNode *node_open(BlockGraph *g, JsonObject *obj, const char *prefix,
     }
     if (name) {
         if (!block_node_name_valid(name)) {
-            fail(errp, "Invalid node-name: '%s'", name);
+            tern_fail(errp, "Invalid node-name: '%s'", name);
             return NULL;
         }
         if (block_graph_find_node(g, name)) {
-            fail(errp, "Duplicate nodes with node-name='%s'", name);
+            tern_fail(errp, "Duplicate nodes with node-name='%s'", name);
             return NULL;
         }
         if (block_graph_find_backend(g, name)) {
-            fail(errp, "node-name=%s is conflicting with a device id", name);
+            tern_fail(errp, "node-name=%s is conflicting with a device id", name);
             return NULL;
         }
     } else if (!parent && mode != BLOCK_OPTS_DRIVE) {
-        fail(errp, "'node-name' must be specified for the root node");
+        tern_fail(errp, "'node-name' must be specified for the root node");
         return NULL;
     }
 
@@ -272,18 +261,18 @@ bool block_graph_del_node(BlockGraph *g, const char *node_name, GError **errp)
 {
     BlockNode *n = block_graph_find_node(g, node_name);
     if (!n) {
-        return fail(errp, "Failed to find node with node-name='%s'", node_name);
+        return tern_fail(errp, "Failed to find node with node-name='%s'", node_name);
     }
     /* QEMU's order: a backend on it first, then ownership, then parents
      * (which QEMU words as a device in use). */
     if (n->backends > 0) {
-        return fail(errp, "Node %s is in use", node_name);
+        return tern_fail(errp, "Node %s is in use", node_name);
     }
     if (!n->monitor_owned) {
-        return fail(errp, "Node %s is not owned by the monitor", node_name);
+        return tern_fail(errp, "Node %s is not owned by the monitor", node_name);
     }
     if (n->parents > 0) {
-        return fail(errp, "Block device %s is in use", node_name);
+        return tern_fail(errp, "Block device %s is in use", node_name);
     }
     n->monitor_owned = false;
     block_node_unref(n);
@@ -315,10 +304,10 @@ bool block_node_truncate(BlockNode *n, uint64_t size, GError **errp)
 {
     BlockNode *leaf = block_node_leaf(n);
     if (n->read_only || leaf->read_only) {
-        return fail(errp, "Image is read-only");
+        return tern_fail(errp, "Image is read-only");
     }
     if (!leaf->drv->truncate) {
-        return fail(errp, "Image format driver does not support resize");
+        return tern_fail(errp, "Image format driver does not support resize");
     }
     if (!leaf->drv->truncate(leaf, size, errp)) {
         return false;

@@ -1,5 +1,7 @@
 #include "util/error.h"
 
+#include <stdarg.h>
+
 G_DEFINE_QUARK(tern-error-quark, tern_error)
 
 const char *tern_error_class_name(const GError *err)
@@ -20,4 +22,14 @@ const char *tern_error_class_name(const GError *err)
         return "KVMMissingCap";
     }
     return "GenericError";
+}
+
+bool tern_fail(GError **errp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(errp, TERN_ERROR, TERN_ERROR_GENERIC, msg);
+    return false;
 }

@@ -2,6 +2,7 @@
  * report them unchanged; everything not listed is a GenericError. */
 #pragma once
 #include <glib.h>
+#include <stdbool.h>
 
 #define TERN_ERROR tern_error_quark()
 GQuark tern_error_quark(void);
@@ -15,3 +16,6 @@ typedef enum {
 } TernErrorClass;
 
 const char *tern_error_class_name(const GError *err);
+
+/* Sets a GenericError and returns false: `return tern_fail(errp, ...)`. */
+bool tern_fail(GError **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
