@@ -41,13 +41,7 @@ KNOWN = {
 # Running a conversation with per-side images
 
 def subst(v, d):
-    if isinstance(v, str):
-        return v.replace('{img}', d)
-    if isinstance(v, dict):
-        return {k: subst(x, d) for k, x in v.items()}
-    if isinstance(v, list):
-        return [subst(x, d) for x in v]
-    return v
+    return td.subst(v, d, '{img}')
 
 
 def side_conv(conv, d):

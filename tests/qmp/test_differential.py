@@ -69,13 +69,14 @@ class Step:
         return self.execute + ('' if self.arguments is None else ' ' + json.dumps(self.arguments))
 
 
-def subst(v, d):
+def subst(v, d, key='{dir}'):
+    """v (JSON-like) with `key` in its strings replaced by d."""
     if isinstance(v, str):
-        return v.replace('{dir}', d)
+        return v.replace(key, d)
     if isinstance(v, dict):
-        return {k: subst(x, d) for k, x in v.items()}
+        return {k: subst(x, d, key) for k, x in v.items()}
     if isinstance(v, list):
-        return [subst(x, d) for x in v]
+        return [subst(x, d, key) for x in v]
     return v
 
 
