@@ -470,22 +470,25 @@ static void info_mtree(Hmp *h, const HmpArgs *a)
 
 /* ---- qtree: Tern's devices all sit on the system bus ---- */
 
+static void print_number(Hmp *h, const DeviceProperty *p, uint64_t v)
+{
+    hmp_printf(h, "    %s = %" PRIu64 " (0x%" PRIx64 ")\n", p->name, v, v);
+}
+
 static void print_prop(Hmp *h, DeviceState *dev, const DeviceProperty *p)
 {
     const char *field = (const char *)dev + p->offset;
     switch (p->type) {
-    case PROP_U32: {
-        uint32_t v;
-        memcpy(&v, field, sizeof(v));
-        hmp_printf(h, "    %s = %" PRIu32 " (0x%" PRIx32 ")\n", p->name, v, v);
+    case PROP_U16:
+        print_number(h, p, *(const uint16_t *)field);
         break;
-    }
-    case PROP_U64: {
-        uint64_t v;
-        memcpy(&v, field, sizeof(v));
-        hmp_printf(h, "    %s = %" PRIu64 " (0x%" PRIx64 ")\n", p->name, v, v);
+    case PROP_U32:
+        print_number(h, p, *(const uint32_t *)field);
         break;
-    }
+    case PROP_U64:
+    case PROP_SIZE:
+        print_number(h, p, *(const uint64_t *)field);
+        break;
     case PROP_BOOL:
         hmp_printf(h, "    %s = %s\n", p->name, *(const bool *)field ? "true" : "false");
         break;
@@ -494,21 +497,8 @@ static void print_prop(Hmp *h, DeviceState *dev, const DeviceProperty *p)
         hmp_printf(h, "    %s = \"%s\"\n", p->name, v ? v : "");
         break;
     }
-    case PROP_U16: {
-        uint16_t v;
-        memcpy(&v, field, sizeof(v));
-        hmp_printf(h, "    %s = %u (0x%x)\n", p->name, v, v);
-        break;
-    }
-    case PROP_SIZE: {
-        uint64_t v;
-        memcpy(&v, field, sizeof(v));
-        hmp_printf(h, "    %s = %" PRIu64 " (0x%" PRIx64 ")\n", p->name, v, v);
-        break;
-    }
     case PROP_PCI_DEVFN: {
-        int32_t v;
-        memcpy(&v, field, sizeof(v));
+        int32_t v = *(const int32_t *)field;
         if (v < 0) {
             hmp_printf(h, "    %s = -1\n", p->name);
         } else {
@@ -516,12 +506,9 @@ static void print_prop(Hmp *h, DeviceState *dev, const DeviceProperty *p)
         }
         break;
     }
-    case PROP_ENUM: {
-        int v;
-        memcpy(&v, field, sizeof(v));
-        hmp_printf(h, "    %s = \"%s\"\n", p->name, p->enum_names[v]);
+    case PROP_ENUM:
+        hmp_printf(h, "    %s = \"%s\"\n", p->name, p->enum_names[*(const int *)field]);
         break;
-    }
     }
 }
 
