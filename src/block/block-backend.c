@@ -160,7 +160,19 @@ unsigned blk_in_flight(BlockBackend *blk)
     return blk->in_flight;
 }
 
+static void drain(BlockBackend *blk);
+
 void blk_drain(BlockBackend *blk)
+{
+    blk->draining = true;
+    drain(blk);
+    blk->draining = false;
+    if (blk->zombie && blk->in_flight == 0) {
+        blk_free(blk);
+    }
+}
+
+static void drain(BlockBackend *blk)
 {
     BlockGraph *g = blk->graph;
     block_throttle_release(blk);
@@ -389,7 +401,7 @@ void block_request_done(BlockRequest *req, int ret)
     account(blk, req, ret, block_graph_now(blk->graph));
     blk->in_flight--;
     req->cb(req, ret);
-    if (blk->zombie && blk->in_flight == 0) {
+    if (blk->zombie && blk->in_flight == 0 && !blk->draining) {
         blk_free(blk);
     }
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "block/block-int.h"
+#include "monitor/json-reader.h"
 #include "util/error.h"
 #include "util/opts.h"
 
@@ -16,14 +17,12 @@ BlockNode *block_graph_add_blockdev_str(BlockGraph *g, const char *arg, GError *
     g_autoptr(JsonObject) obj = NULL;
     BlockOptsMode mode = BLOCK_OPTS_KEYVAL;
     if (arg[0] == '{') {
-        g_autoptr(JsonParser) p = json_parser_new();
-        g_autoptr(GError) err = NULL;
-        if (!json_parser_load_from_data(p, arg, -1, &err)) {
-            tern_fail(errp, "JSON parse error, %s", err->message);
+        /* QMP's parser: QEMU's nesting limit, duplicate keys refused. */
+        g_autoptr(JsonNode) root = qjson_parse(arg, errp);
+        if (!root) {
             return NULL;
         }
-        JsonNode *root = json_parser_get_root(p);
-        if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        if (!JSON_NODE_HOLDS_OBJECT(root)) {
             tern_fail(errp, "Parameter 'driver' does not accept value '%s'", arg);
             return NULL;
         }
@@ -177,6 +176,21 @@ static bool is_drive_key(const char *k)
     return g_strv_contains(drive_keys, k);
 }
 
+/* Members of a given JSON type, NULL otherwise: keys like "file.driver.x"
+ * can make any member an object where a string is expected. */
+static JsonObject *obj_member(JsonObject *o, const char *k)
+{
+    JsonNode *n = json_object_get_member(o, k);
+    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static const char *str_member(JsonObject *o, const char *k)
+{
+    JsonNode *n = json_object_get_member(o, k);
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+        ? json_node_get_string(n) : NULL;
+}
+
 /* Builds the format node's options (all values strings, as QEMU's
  * flattened QDict). */
 static JsonObject *drive_node_options(TernOpts *o, const char *format, const CacheMode *cache)
@@ -200,10 +214,13 @@ static JsonObject *drive_node_options(TernOpts *o, const char *format, const Cac
             k += 5;
         }
         g_auto(GStrv) parts = g_strsplit(k, ".", 2);
-        if (parts[1]) {
+        if (parts[1] && json_object_has_member(dst, parts[0]) && !obj_member(dst, parts[0])) {
+            /* "discard=unmap,discard.x=1": kept whole, so the node reports
+             * it as an option it does not support, as QEMU does. */
+            json_object_set_string_member(dst, k, v);
+        } else if (parts[1]) {
             /* cache.direct, cache.no-flush */
-            JsonObject *sub = json_object_has_member(dst, parts[0])
-                ? json_object_get_object_member(dst, parts[0]) : NULL;
+            JsonObject *sub = obj_member(dst, parts[0]);
             if (!sub) {
                 sub = json_object_new();
                 json_object_set_object_member(dst, parts[0], sub);
@@ -214,8 +231,7 @@ static JsonObject *drive_node_options(TernOpts *o, const char *format, const Cac
         }
     }
     if (cache) {
-        JsonObject *c = json_object_has_member(top, "cache")
-            ? json_object_get_object_member(top, "cache") : NULL;
+        JsonObject *c = obj_member(top, "cache");
         if (!c) {
             c = json_object_new();
             json_object_set_object_member(top, "cache", c);
@@ -238,7 +254,8 @@ static JsonObject *drive_node_options(TernOpts *o, const char *format, const Cac
         if (fname && !json_object_has_member(file, "driver")) {
             json_object_set_string_member(file, "driver", guess_protocol(fname));
         }
-        if (fname && strcmp(json_object_get_string_member(file, "driver"), "null-co")) {
+        const char *drv = str_member(file, "driver");
+        if (fname && (!drv || strcmp(drv, "null-co"))) {
             json_object_set_string_member(file, "filename", fname);
         }
         const char *aio = opts_get(o, "aio");

@@ -150,6 +150,21 @@ void block_graph_free(BlockGraph *g)
     if (!g) {
         return;
     }
+    /* Requests still running complete first, their callbacks told (an
+     * unplugged device's orphaned requests free themselves), so nothing in
+     * an engine refers to a node or fd freed below. blk_drain on a zombie
+     * frees it when its last request is done. */
+    for (guint i = 0; i < g->backends->len; i++) {
+        blk_drain(g_ptr_array_index(g->backends, i));
+    }
+    while (g->zombies->len) {
+        guint before = g->zombies->len;
+        blk_drain(g_ptr_array_index(g->zombies, 0));
+        if (g->zombies->len == before) {
+            break;   /* blk_drain gave up (it warned) */
+        }
+    }
+    block_graph_run_deferred(g);
     /* Backends first (they hold nodes), then nodes newest first (parents
      * were created after their children). */
     g->freeing = true;

@@ -128,6 +128,7 @@ struct BlockBackend {
     /* Freed while requests were in flight: off the graph's list, and freed
      * by the last completion. */
     bool zombie;
+    bool draining;                 /* in blk_drain: a zombie is freed after */
     void (*resize_cb)(void *opaque);
     void *resize_opaque;
 };

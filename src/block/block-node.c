@@ -204,6 +204,11 @@ static BlockNode *node_open(BlockGraph *g, JsonObject *obj, const char *prefix,
     if (!drv->open(n, r, errp)) {
         goto fail;
     }
+    /* Children opened above may have taken the name. */
+    if (name && block_graph_find_node(g, name)) {
+        tern_fail(errp, "Duplicate nodes with node-name='%s'", name);
+        goto fail;
+    }
     n->node_name = name ? g_strdup(name) : block_graph_auto_name(g);
     n->auto_named = !name;
     g_ptr_array_add(g->nodes, n);

@@ -139,6 +139,14 @@ static void leak(BlockThrottle *t, int64_t now)
     }
 }
 
+/* A wait in ns, at least 1, clamped so a huge request on a tiny limit
+ * waits very long instead of overflowing into "now". */
+static int64_t ns_from_secs(double secs)
+{
+    double ns = secs * NS_PER_SEC + 1;
+    return ns >= (double)(INT64_MAX / 4) ? INT64_MAX / 4 : (int64_t)ns;
+}
+
 /* ns until bucket i lets one more request through, 0 if it does now. */
 static int64_t bucket_wait(BlockThrottle *t, int i)
 {
@@ -149,12 +157,12 @@ static int64_t bucket_wait(BlockThrottle *t, int i)
     double size = l->max ? (double)l->max * l->burst_length : l->avg / 10.0;
     double extra = t->level[i] - size;
     if (extra > 0) {
-        return extra / l->avg * NS_PER_SEC + 1;
+        return ns_from_secs(extra / l->avg);
     }
     if (l->max && l->burst_length > 1) {
         extra = t->burst_level[i] - l->max / 10.0;
         if (extra > 0) {
-            return extra / l->max * NS_PER_SEC + 1;
+            return ns_from_secs(extra / l->max);
         }
     }
     return 0;

@@ -151,5 +151,6 @@ unsigned blk_in_flight(BlockBackend *blk);
 /* Completes every request of blk before returning (their callbacks run
  * inside): throttled ones are let through, the engines are waited on
  * without running the main loop. For device reset and unplug, so no DMA
- * into or out of guest RAM happens after them (as QEMU's blk_drain). */
+ * into or out of guest RAM happens after them (as QEMU's blk_drain).
+ * Never from a completion callback. */
 void blk_drain(BlockBackend *blk);

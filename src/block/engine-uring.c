@@ -32,6 +32,7 @@ typedef struct UringEngine {
     unsigned queued;                    /* SQEs not yet submitted */
     BlockRequest *wait_head, *wait_tail;/* no SQE free: waiting for one */
     unsigned in_flight;                 /* in the kernel or queued */
+    unsigned in_ring;                   /* SQEs prepared, CQEs not yet reaped */
     UringPriv *free_privs;              /* for reuse, bounce buffers kept */
     unsigned n_free_privs;
 } UringEngine;
@@ -217,10 +218,16 @@ static void uring_submit_now(UringEngine *e)
  * after pushing what is queued to the kernel. */
 static void uring_queue(UringEngine *e, BlockRequest *req)
 {
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
-    if (!sqe) {
-        uring_submit_now(e);
+    /* No more in the kernel than the CQ holds: completions beyond it would
+     * wait in the kernel's overflow list, which the eventfd does not
+     * announce. */
+    struct io_uring_sqe *sqe = NULL;
+    if (e->in_ring < e->ring.cq.ring_entries) {
         sqe = io_uring_get_sqe(&e->ring);
+        if (!sqe) {
+            uring_submit_now(e);
+            sqe = io_uring_get_sqe(&e->ring);
+        }
     }
     if (!sqe) {
         req->next = NULL;
@@ -234,6 +241,7 @@ static void uring_queue(UringEngine *e, BlockRequest *req)
     }
     prep_sqe(e, sqe, req);
     e->queued++;
+    e->in_ring++;
 }
 
 static void uring_submit(BlockEngine *base, BlockRequest *req)
@@ -340,7 +348,8 @@ static void complete_one(UringEngine *e, BlockRequest *req, int res)
 /* Moves waiting requests into free SQEs and submits. */
 static void uring_fill_and_submit(UringEngine *e)
 {
-    while (e->wait_head && io_uring_sq_space_left(&e->ring)) {
+    while (e->wait_head && io_uring_sq_space_left(&e->ring) &&
+           e->in_ring < e->ring.cq.ring_entries) {
         BlockRequest *r = e->wait_head;
         e->wait_head = r->next;
         if (!e->wait_head) {
@@ -385,6 +394,7 @@ static void uring_reap(UringEngine *e, unsigned budget)
             break;
         }
         io_uring_cq_advance(&e->ring, count);
+        e->in_ring -= count;
         for (unsigned i = 0; i < count; i++) {
             complete_one(e, batch[i].req, batch[i].res);
             /* Requests the callbacks queue go out a few at a time: the

@@ -651,8 +651,11 @@ JsonNode *qjson_parse(const char *text, GError **errp)
     if (po.value) {
         json_node_unref(po.value);
     }
-    g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "%s",
-                po.error ? po.error : "JSON parse error, expecting value");
+    /* Text that stops inside a value: QEMU's wording for command-line JSON. */
+    const char *msg = po.error ? po.error
+                      : !complete && po.count == 0 ? "JSON parse error, premature EOI"
+                      : "JSON parse error, expecting value";
+    g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "%s", msg);
     g_free(po.error);
     return NULL;
 }
