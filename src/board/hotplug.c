@@ -111,26 +111,15 @@ typedef struct EjectRequest {
     unsigned slot;
 } EjectRequest;
 
-static gboolean eject_later(gpointer opaque)
+static void eject_request_run(void *opaque)
 {
     EjectRequest *r = opaque;
-    eject_now(r->m, r->slot);   /* the main loop holds the machine lock */
-    return G_SOURCE_REMOVE;
+    eject_now(r->m, r->slot);
 }
 
 void machine_pci_eject_slot(Machine *m, unsigned slot)
 {
-    /* A vCPU thread's eject is finished by the main loop: events and
-     * main-loop sources belong there. */
-    if (g_main_context_is_owner(m->ctx)) {
-        eject_now(m, slot);
-        return;
-    }
     EjectRequest *r = g_new(EjectRequest, 1);
     *r = (EjectRequest){ m, slot };
-    GSource *src = g_idle_source_new();
-    g_source_set_priority(src, G_PRIORITY_HIGH);
-    g_source_set_callback(src, eject_later, r, g_free);
-    g_source_attach(src, m->ctx);
-    g_source_unref(src);
+    machine_run_on_main_loop(m, eject_request_run, r, g_free);
 }

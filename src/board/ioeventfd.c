@@ -74,7 +74,7 @@ IoEventFd *ioeventfd_new(Machine *m, bool pio, uint64_t addr, unsigned len, bool
     return e;
 }
 
-void ioeventfd_free(IoEventFd *e)
+void ioeventfd_free(IoEventFd *e, bool run_pending)
 {
     if (!e) {
         return;
@@ -84,8 +84,9 @@ void ioeventfd_free(IoEventFd *e)
                           false, &err)) {
         g_warning("%s", err->message);
     }
-    /* A kick that arrived before the deassign still counts. */
-    if (ioeventfd_consume(e)) {
+    /* A kick that arrived before the deassign still counts, unless the
+     * caller is tearing down what the handler would touch. */
+    if (run_pending && ioeventfd_consume(e)) {
         e->handler(e->opaque);
     }
     g_source_destroy(e->source);

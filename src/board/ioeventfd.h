@@ -19,6 +19,8 @@ bool ioeventfd_available(Machine *m);
 IoEventFd *ioeventfd_new(Machine *m, bool pio, uint64_t addr, unsigned len, bool datamatch,
                          uint64_t data, void (*handler)(void *opaque), void *opaque,
                          GError **errp);
-/* Deregisters; a notification already signalled is handled first, so a
- * kick is never lost when the address moves. */
-void ioeventfd_free(IoEventFd *e);
+/* Deregisters. With run_pending, a notification already signalled is
+ * handled first, so a kick is never lost when the address moves; without,
+ * it is dropped (unplug, or a VM stop after which every queue is kicked
+ * on resume). */
+void ioeventfd_free(IoEventFd *e, bool run_pending);

@@ -416,19 +416,93 @@ static void timers_notify(void *opaque)
     g_main_context_wakeup(m->ctx);
 }
 
+typedef struct MainLoopCall {
+    void (*fn)(void *data);
+    void *data;
+    GDestroyNotify free;
+} MainLoopCall;
+
+static gboolean main_loop_call(gpointer opaque)
+{
+    MainLoopCall *c = opaque;
+    c->fn(c->data);   /* the main loop holds the machine lock */
+    return G_SOURCE_REMOVE;
+}
+
+static void main_loop_call_free(gpointer opaque)
+{
+    MainLoopCall *c = opaque;
+    if (c->free) {
+        c->free(c->data);
+    }
+    g_free(c);
+}
+
+void machine_run_on_main_loop(Machine *m, void (*fn)(void *data), void *data,
+                              GDestroyNotify free_data)
+{
+    if (g_main_context_is_owner(m->ctx)) {
+        fn(data);
+        if (free_data) {
+            free_data(data);
+        }
+        return;
+    }
+    MainLoopCall *c = g_new(MainLoopCall, 1);
+    *c = (MainLoopCall){ fn, data, free_data };
+    GSource *src = g_idle_source_new();
+    g_source_set_priority(src, G_PRIORITY_HIGH);
+    g_source_set_callback(src, main_loop_call, c, main_loop_call_free);
+    g_source_attach(src, m->ctx);
+    g_source_unref(src);
+}
+
 /* ---- the block graph's hooks ---- */
+
+/* Errors can surface on a vCPU thread (a device reset drains its
+ * requests there): the event and the pause are then the main loop's job,
+ * as QEMU only requests a stop from a vCPU. */
+typedef struct BlockHookCall {
+    Machine *m;
+    char *event;          /* NULL: the stop */
+    JsonObject *data;
+} BlockHookCall;
+
+static void block_hook_run(void *opaque)
+{
+    BlockHookCall *c = opaque;
+    if (c->event) {
+        machine_emit_event(c->m, c->event, g_steal_pointer(&c->data));
+    } else if (runstate_is_running(c->m->state)) {
+        machine_pause(c->m, RUN_STATE_IO_ERROR);
+    }
+}
+
+static void block_hook_call_free(void *opaque)
+{
+    BlockHookCall *c = opaque;
+    g_free(c->event);
+    if (c->data) {
+        json_object_unref(c->data);
+    }
+    g_free(c);
+}
+
+static void block_hook(Machine *m, const char *event, JsonObject *data)
+{
+    BlockHookCall *c = g_new0(BlockHookCall, 1);
+    *c = (BlockHookCall){ m, g_strdup(event), data };
+    machine_run_on_main_loop(m, block_hook_run, c, block_hook_call_free);
+}
 
 static void block_event_hook(void *opaque, const char *name, JsonObject *data)
 {
-    machine_emit_event(opaque, name, data);
+    block_hook(opaque, name, data);
 }
 
 static void block_stop_hook(void *opaque)
 {
-    Machine *m = opaque;
-    if (runstate_is_running(m->state)) {
-        machine_pause(m, RUN_STATE_IO_ERROR);
-    }
+    block_hook(opaque, NULL, NULL);
 }
 
 /* -blockdev first, then -drive, as QEMU opens them. if=virtio drives are

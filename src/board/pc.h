@@ -114,6 +114,12 @@ void machine_shutdown(Machine *m, ShutdownCause cause);
 /* system_powerdown: presses the ACPI power button, raises POWERDOWN. */
 void machine_powerdown(Machine *m);
 
+/* Runs fn(data), then free_data(data), on the main loop with the machine
+ * lock held: at once on the main loop's thread, soon from a vCPU thread
+ * (events and main-loop sources belong to the main loop). */
+void machine_run_on_main_loop(Machine *m, void (*fn)(void *data), void *data,
+                              GDestroyNotify free_data);
+
 /* Any thread. */
 void machine_request_reset(Machine *m, ShutdownCause cause);
 void machine_request_shutdown(Machine *m, ShutdownCause cause);

@@ -5,7 +5,9 @@
  * Requests go to the block layer as they are popped and complete in
  * whatever order it finishes them. A failed request follows the drive's
  * error policy; with werror/rerror=stop it is kept and submitted again
- * when the VM runs again, so nothing is lost. */
+ * when the VM runs again, so nothing is lost. A reset (device or queue)
+ * and an unplug first drain the backend: no request reads or writes
+ * guest memory after the driver got it back. */
 #define G_LOG_DOMAIN "tern-virtio"
 #include "block/block.h"
 #include "board/pc.h"
@@ -32,7 +34,7 @@ typedef struct VirtioBlkState VirtioBlkState;
 
 typedef struct VirtioBlkReq {
     BlockRequest br;
-    VirtioBlkState *s;                 /* NULL once orphaned by a reset */
+    VirtioBlkState *s;
     VirtQueue *vq;
     VirtQueueElement *elem;
     uint32_t type;
@@ -58,6 +60,7 @@ struct VirtioBlkState {
     GPtrArray *inflight;               /* VirtioBlkReq submitted, not completed */
     GQueue retry;                      /* failed with werror/rerror=stop */
     GSource *continue_source;          /* a queue stopped at its budget */
+    bool continue_on_resume;           /* ... and the VM was paused then */
     /* Saved. */
     uint8_t wce;
 };
@@ -81,10 +84,16 @@ static void req_free(VirtioBlkReq *r)
 static void req_complete(VirtioBlkReq *r, uint8_t status)
 {
     VirtQueueElement *e = r->elem;
+    VirtioDevice *vdev = virtio_queue_device(r->vq);
     size_t in_len = iov_size(e->in_sg, e->in_num);
+    const struct iovec *last = &e->in_sg[e->in_num - 1];
     iov_from_buf(e->in_sg, e->in_num, in_len - 1, &status, 1);
-    /* QEMU reports the whole in area as written. */
-    virtqueue_push(r->vq, e, in_len);
+    /* The push marks what it reports as written, which may stop short of
+     * the status byte when the in area is larger than a used length. */
+    guest_ram_mark_dirty(vdev->ram, e->in_addr[e->in_num - 1] + last->iov_len - 1, 1);
+    /* QEMU reports the whole in area as written (truncated to 32 bits;
+     * Tern says as much as it can). */
+    virtqueue_push(r->vq, e, MIN(in_len, (size_t)UINT32_MAX));
     virtio_notify(virtio_queue_device(r->vq), r->vq);
     req_free(r);
 }
@@ -98,10 +107,6 @@ static void req_done(BlockRequest *br, int ret)
 {
     VirtioBlkReq *r = br->opaque;
     VirtioBlkState *s = r->s;
-    if (!s) {
-        req_free(r);   /* the device was reset meanwhile */
-        return;
-    }
     g_ptr_array_remove_fast(s->inflight, r);
     if (ret == 0) {
         req_complete(r, VIRTIO_BLK_S_OK);
@@ -169,12 +174,16 @@ static uint32_t logical_block(VirtioBlkState *s)
     return s->logical_block_size;
 }
 
-/* A request's sectors must be aligned to the logical block and lie within
- * the disk (QEMU's virtio_blk_sect_range_ok). */
+/* A request's sectors must be aligned to the logical block, at most
+ * MAX_REQUEST_SECTORS long and lie within the disk (QEMU's
+ * virtio_blk_sect_range_ok). */
 static bool sect_range_ok(VirtioBlkState *s, uint64_t sector, uint64_t bytes)
 {
     uint64_t lbs = logical_block(s);
     uint64_t len = blk_length(s->blk);
+    if (bytes / SECTOR_SIZE > MAX_REQUEST_SECTORS) {
+        return false;
+    }
     if (sector & (lbs / SECTOR_SIZE - 1) || bytes % lbs) {
         return false;
     }
@@ -304,6 +313,11 @@ static gboolean virtio_blk_continue(gpointer opaque)
 {
     VirtioBlkState *s = opaque;
     g_clear_pointer(&s->continue_source, g_source_unref);
+    /* A paused VM's queues wait for the resume. */
+    if (!runstate_is_running(s->vpci.pci.parent.machine->state)) {
+        s->continue_on_resume = true;
+        return G_SOURCE_REMOVE;
+    }
     for (unsigned i = 0; i < s->vpci.vdev.nvqs; i++) {
         virtio_queue_notify(&s->vpci.vdev, i);
     }
@@ -312,6 +326,7 @@ static gboolean virtio_blk_continue(gpointer opaque)
 
 static void virtio_blk_cancel_continue(VirtioBlkState *s)
 {
+    s->continue_on_resume = false;
     if (s->continue_source) {
         g_source_destroy(s->continue_source);
         g_clear_pointer(&s->continue_source, g_source_unref);
@@ -369,8 +384,17 @@ static void virtio_blk_state_changed(void *opaque, RunState old, RunState state)
 {
     VirtioBlkState *s = opaque;
     (void)old;
-    if (state == RUN_STATE_RUNNING && !g_queue_is_empty(&s->retry)) {
+    if (state != RUN_STATE_RUNNING) {
+        return;
+    }
+    if (!g_queue_is_empty(&s->retry)) {
         virtio_blk_retry(s);
+    }
+    if (s->continue_on_resume) {
+        s->continue_on_resume = false;
+        for (unsigned i = 0; i < s->vpci.vdev.nvqs; i++) {
+            virtio_queue_notify(&s->vpci.vdev, i);
+        }
     }
 }
 
@@ -484,45 +508,40 @@ static void virtio_blk_set_status(VirtioDevice *vdev, uint8_t status)
     }
 }
 
-/* Requests still in the block layer complete into nothing: the driver
- * has forgotten them and the rings may be elsewhere. */
-static void virtio_blk_orphan_requests(VirtioBlkState *s)
+/* Completes every request in flight, so none touches guest memory after
+ * the driver got its buffers back; those kept for a retry after a stop
+ * are dropped (the driver has forgotten them). Completions may still land
+ * in the used rings: reset clears them next. */
+static void virtio_blk_drain(VirtioBlkState *s, VirtQueue *vq)
 {
-    for (guint i = 0; i < s->inflight->len; i++) {
-        ((VirtioBlkReq *)g_ptr_array_index(s->inflight, i))->s = NULL;
+    virtio_blk_cancel_continue(s);
+    if (s->blk) {
+        blk_drain(s->blk);
     }
-    g_ptr_array_set_size(s->inflight, 0);
-    VirtioBlkReq *r;
-    while ((r = g_queue_pop_head(&s->retry))) {
-        req_free(r);
+    for (GList *l = s->retry.head, *next; l; l = next) {
+        VirtioBlkReq *r = l->data;
+        next = l->next;
+        if (!vq || r->vq == vq) {
+            g_queue_delete_link(&s->retry, l);
+            req_free(r);
+        }
+    }
+    /* Completions removed themselves; anything left is a block layer bug
+     * that must not become a use after free. */
+    if (s->inflight->len) {
+        g_warning("virtio-blk: %u requests survived a drain", s->inflight->len);
     }
 }
 
 static void virtio_blk_queue_reset(VirtioDevice *vdev, VirtQueue *vq)
 {
-    VirtioBlkState *s = blk_from_vdev(vdev);
-    for (guint i = s->inflight->len; i-- > 0;) {
-        VirtioBlkReq *r = g_ptr_array_index(s->inflight, i);
-        if (r->vq == vq) {
-            r->s = NULL;
-            g_ptr_array_remove_index_fast(s->inflight, i);
-        }
-    }
-    for (GList *l = s->retry.head, *next; l; l = next) {
-        VirtioBlkReq *r = l->data;
-        next = l->next;
-        if (r->vq == vq) {
-            g_queue_delete_link(&s->retry, l);
-            req_free(r);
-        }
-    }
+    virtio_blk_drain(blk_from_vdev(vdev), vq);
 }
 
 static void virtio_blk_reset(VirtioDevice *vdev)
 {
     VirtioBlkState *s = blk_from_vdev(vdev);
-    virtio_blk_cancel_continue(s);
-    virtio_blk_orphan_requests(s);
+    virtio_blk_drain(s, NULL);
     s->wce = s->original_wce;
     if (s->blk) {
         blk_set_enable_write_cache(s->blk, s->wce);
@@ -625,6 +644,12 @@ static bool virtio_blk_realize(DeviceState *dev, GError **errp)
     if (!s->blk) {
         return false;
     }
+    if (!blk_root(s->blk)) {
+        g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "Device needs media, but drive is empty");
+        blk_detach_keep(s->blk);
+        s->blk = NULL;
+        return false;
+    }
     if (s->write_cache != ON_OFF_AUTO_AUTO) {
         blk_set_enable_write_cache(s->blk, s->write_cache == ON_OFF_AUTO_ON);
     }
@@ -657,8 +682,9 @@ static void virtio_blk_unrealize(DeviceState *dev)
 {
     VirtioBlkState *s = (VirtioBlkState *)dev;
     machine_remove_observer(dev->machine, s);
-    virtio_blk_cancel_continue(s);
-    virtio_blk_orphan_requests(s);
+    /* No kick may run once the requests are gone, then none may be left. */
+    virtio_pci_stop(&s->vpci);
+    virtio_blk_drain(s, NULL);
     g_ptr_array_unref(s->inflight);
     blk_set_resize_cb(s->blk, NULL, NULL);
     virtio_pci_unrealize(&s->vpci);

@@ -68,28 +68,34 @@ typedef struct KickTarget {
     unsigned queue;
 } KickTarget;
 
-static void vpci_ioeventfds_drop(VirtioPciDevice *p)
+static void vpci_ioeventfds_drop(VirtioPciDevice *p, bool run_pending)
 {
     for (unsigned i = 0; i < VIRTIO_QUEUE_MAX; i++) {
         for (unsigned k = 0; k < 2; k++) {
             if (p->ioefd[i][k]) {
                 IoEventFd *e = p->ioefd[i][k];
                 p->ioefd[i][k] = NULL;
-                ioeventfd_free(e);
+                ioeventfd_free(e, run_pending);
             }
         }
     }
 }
 
-/* Registered while the driver is running the device (DRIVER_OK) and the
- * BAR holding the notify register is mapped; re-registered when a BAR
- * moves. The queue index is the handler's opaque, packed in a pointer. */
+static bool vpci_vm_running(VirtioPciDevice *p)
+{
+    return runstate_is_running(p->pci.parent.machine->state);
+}
+
+/* Registered while the VM runs, the driver is running the device
+ * (DRIVER_OK, bus master on) and the BAR holding the notify register is
+ * mapped; re-registered when a BAR moves. A kick signalled meanwhile is
+ * handled on the way (it is ignored if the device cannot take it). */
 static void vpci_ioeventfds_sync(VirtioPciDevice *p)
 {
     Machine *m = p->pci.parent.machine;
-    vpci_ioeventfds_drop(p);
-    if (!p->ioeventfd || !ioeventfd_available(m) ||
-        !(p->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) || p->vdev.broken) {
+    vpci_ioeventfds_drop(p, true);
+    if (!p->ioeventfd || !ioeventfd_available(m) || p->stopped || !vpci_vm_running(p) ||
+        !(p->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) || p->vdev.broken || p->vdev.disabled) {
         return;
     }
     PciBar *modern = &p->pci.bars[MODERN_BAR], *legacy = &p->pci.bars[LEGACY_BAR];
@@ -115,10 +121,39 @@ static void vpci_ioeventfds_sync(VirtioPciDevice *p)
     }
 }
 
+/* A paused VM's kicks wait for the resume, which kicks every queue. */
 static void vpci_ioeventfd_kick(void *opaque)
 {
     VirtQueue *vq = opaque;
-    virtio_queue_notify(virtio_queue_device(vq), virtio_queue_index(vq));
+    VirtioDevice *vdev = virtio_queue_device(vq);
+    VirtioPciDevice *p = (VirtioPciDevice *)((uint8_t *)vdev - offsetof(VirtioPciDevice, vdev));
+    if (vpci_vm_running(p)) {
+        virtio_queue_notify(vdev, virtio_queue_index(vq));
+    }
+}
+
+/* The VM stopped: no queue is served until it runs again (the ioeventfds
+ * go, their pending kicks with them). On resume, with ioeventfds back,
+ * every queue is kicked, which covers kicks that came in between, as
+ * QEMU does when it restarts its ioeventfds (without them, as in qtest,
+ * QEMU kicks nothing either). */
+static void vpci_state_changed(void *opaque, RunState old, RunState state)
+{
+    VirtioDevice *vdev = opaque;
+    VirtioPciDevice *p = (VirtioPciDevice *)((uint8_t *)vdev - offsetof(VirtioPciDevice, vdev));
+    (void)old;
+    if (!runstate_is_running(state)) {
+        vpci_ioeventfds_drop(p, false);
+        return;
+    }
+    vpci_ioeventfds_sync(p);
+    bool any = false;
+    for (unsigned i = 0; i < vdev->nvqs; i++) {
+        any |= p->ioefd[i][0] || p->ioefd[i][1];
+    }
+    for (unsigned i = 0; any && i < vdev->nvqs; i++) {
+        virtio_queue_notify(vdev, i);
+    }
 }
 
 static void vpci_status_changed(void *opaque)
@@ -283,12 +318,13 @@ static void common_write(void *opaque, uint64_t off, uint64_t val, unsigned size
         }
         break;
     case VIRTIO_PCI_COMMON_Q_ENABLE:
-        /* Only 1 may be written (4.1.4.3.2); disabling is a reset. */
+        /* Only 1 may be written (4.1.4.3.2; disabling is a queue reset):
+         * anything else is a driver error for QEMU. */
         if (q && val == 1) {
             q->enabled = 1;
             vpci_ioeventfds_sync(p);
         } else if (q) {
-            g_debug("%s: queue_enable written with %" G_GUINT64_FORMAT, vdev->klass->name, val);
+            virtio_error(vdev, "wrong value for queue_enable %" G_GINT64_MODIFIER "x", val);
         }
         break;
     case VIRTIO_PCI_COMMON_Q_DESCLO:
@@ -446,14 +482,15 @@ static void legacy_reg_write(VirtioPciDevice *p, unsigned off, uint32_t val)
         }
         break;
     case VIRTIO_PCI_STATUS:
+        vpci_set_status(p, val & 0xff);
         /* Linux before 2.6.34 drives the device without enabling bus
-         * mastering: do it for them, as QEMU does. */
-        if ((val & VIRTIO_CONFIG_S_DRIVER_OK) &&
-            !(p->pci.config[PCI_COMMAND] & PCI_COMMAND_MASTER)) {
+         * mastering: do it for them when they announce themselves, as
+         * QEMU does (a plain bit flip: the device stays disabled if
+         * the driver had turned mastering off before, until a reset). */
+        if (val == (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER)) {
             pci_default_config_write(&p->pci, PCI_COMMAND,
                                      p->pci.config[PCI_COMMAND] | PCI_COMMAND_MASTER, 1);
         }
-        vpci_set_status(p, val & 0xff);
         break;
     case VIRTIO_MSI_CONFIG_VECTOR:
         vdev->config_vector = vpci_vector_filter(p, val);
@@ -513,6 +550,18 @@ static bool pci_cfg_target(VirtioPciDevice *p, uint64_t *off, unsigned *len)
            *off % *len == 0;
 }
 
+/* Bus mastering off stops the device as QEMU 7.2 stops it: the queues
+ * are refused and DRIVER_OK goes, so the driver must start it again
+ * (after turning mastering back on). */
+static void vpci_bus_master_written(VirtioPciDevice *p)
+{
+    VirtioDevice *vdev = &p->vdev;
+    vdev->disabled = !(p->pci.config[PCI_COMMAND] & PCI_COMMAND_MASTER);
+    if (vdev->disabled && (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+        virtio_set_status(vdev, vdev->status & ~VIRTIO_CONFIG_S_DRIVER_OK);
+    }
+}
+
 static uint32_t vpci_config_read(PciDevice *d, unsigned off, unsigned len)
 {
     VirtioPciDevice *p = (VirtioPciDevice *)d;
@@ -537,6 +586,9 @@ static void vpci_config_write(PciDevice *d, unsigned off, uint32_t val, unsigned
     if (cap && pci_access_hits(off, len, data, 4) && pci_cfg_target(p, &boff, &blen)) {
         modern_write(p, boff, pci_get_long(d->config + data) & (0xffffffffu >> (32 - 8 * blen)),
                      blen);
+    }
+    if (pci_access_hits(off, len, PCI_COMMAND, 1)) {
+        vpci_bus_master_written(p);
     }
     /* COMMAND or a BAR may have moved the notify addresses. */
     if (pci_access_hits(off, len, PCI_COMMAND, 2) ||
@@ -663,12 +715,21 @@ bool virtio_pci_realize(VirtioPciDevice *p, unsigned default_vectors, GError **e
         pci_device_exit(&p->pci);
         return false;
     }
+    MachineObserver obs = { .state_changed = vpci_state_changed, .opaque = vdev };
+    machine_add_observer(p->pci.parent.machine, &obs);
     return true;
+}
+
+void virtio_pci_stop(VirtioPciDevice *p)
+{
+    p->stopped = true;
+    machine_remove_observer(p->pci.parent.machine, &p->vdev);
+    vpci_ioeventfds_drop(p, false);
 }
 
 void virtio_pci_unrealize(VirtioPciDevice *p)
 {
-    vpci_ioeventfds_drop(p);
+    virtio_pci_stop(p);
     if (p->nvectors) {
         msix_uninit(&p->pci);
     }

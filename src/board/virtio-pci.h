@@ -33,8 +33,10 @@ typedef struct VirtioPciDevice {
     unsigned nvectors;
     uint32_t legacy_bar_size;
     uint8_t pci_cfg_off;         /* the pci-cfg capability, 0 if none */
-    /* ioeventfds currently registered (KVM only). */
+    /* ioeventfds currently registered (KVM only): while the VM runs and
+     * the driver drives the device, until virtio_pci_stop. */
     IoEventFd *ioefd[VIRTIO_QUEUE_MAX][2];   /* [queue][modern, legacy] */
+    bool stopped;
     /* Guest-visible transport registers, saved. */
     uint32_t dfselect, gfselect;
     uint32_t guest_features[2];  /* as the driver wrote them, per select */
@@ -64,6 +66,10 @@ void virtio_pci_init(VirtioPciDevice *p, const VirtioDeviceClass *klass, size_t 
 /* After: puts the function on the bus with its capabilities and BARs.
  * default_vectors applies when vectors= was not given. */
 bool virtio_pci_realize(VirtioPciDevice *p, unsigned default_vectors, GError **errp);
+/* Unplug, first step: no kick reaches the device any more (ioeventfds
+ * go without running their handlers), while it may still complete
+ * requests. Then the device drains and calls virtio_pci_unrealize. */
+void virtio_pci_stop(VirtioPciDevice *p);
 void virtio_pci_unrealize(VirtioPciDevice *p);
 /* Bus reset: the virtio device and the PCI function. */
 void virtio_pci_reset(VirtioPciDevice *p);

@@ -132,6 +132,7 @@ void virtio_reset(VirtioDevice *vdev)
     vdev->queue_sel = 0;
     vdev->broken = false;
     vdev->error_logged = false;
+    vdev->disabled = false;
     queues_reset(vdev);
     if (vdev->transport && vdev->transport->status_changed) {
         vdev->transport->status_changed(vdev->transport_opaque);
@@ -179,7 +180,7 @@ void virtio_config_write(VirtioDevice *vdev, unsigned off, uint64_t val, unsigne
 void virtio_queue_notify(VirtioDevice *vdev, unsigned n)
 {
     VirtQueue *vq = virtio_get_queue(vdev, n);
-    if (!vq || vdev->broken || !virtio_queue_ready(vq) || !vq->handle) {
+    if (!vq || vdev->broken || vdev->disabled || !virtio_queue_ready(vq) || !vq->handle) {
         return;
     }
     vq->handle(vdev, vq);

@@ -167,6 +167,10 @@ struct VirtioDevice {
      * comes back working). */
     bool broken;
     bool error_logged;
+    /* The driver turned PCI bus mastering off: kicks are ignored and
+     * nothing is popped until it turns it on again or resets the device
+     * (QEMU's virtio_set_disabled). */
+    bool disabled;
     /* Guest-visible, saved. */
     uint8_t status;
     uint8_t isr;

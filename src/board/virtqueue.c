@@ -40,24 +40,38 @@ static void *ring_ptr(VirtQueue *vq, uint64_t gpa, uint64_t len)
 }
 
 /* Ring fields are read through host pointers checked by virtio_queue_ready
- * when the queue became usable; a NULL here means the ring left RAM. */
+ * when the queue became usable; a NULL here means the ring left RAM. The
+ * spec wants the rings aligned (2.7), but QEMU takes them anywhere, so a
+ * misaligned field is copied bytewise; an aligned one is read or written
+ * once, as the guest may change it concurrently. */
 static bool ring_read16(VirtQueue *vq, uint64_t gpa, uint16_t *v)
 {
-    uint16_t *p = ring_ptr(vq, gpa, 2);
+    void *p = ring_ptr(vq, gpa, 2);
     if (!p) {
         return false;
     }
-    *v = GUINT16_FROM_LE(__atomic_load_n(p, __ATOMIC_RELAXED));
+    uint16_t le;
+    if ((uintptr_t)p % 2 == 0) {
+        le = __atomic_load_n((uint16_t *)p, __ATOMIC_RELAXED);
+    } else {
+        memcpy(&le, p, 2);
+    }
+    *v = GUINT16_FROM_LE(le);
     return true;
 }
 
 static bool ring_write16(VirtQueue *vq, uint64_t gpa, uint16_t v)
 {
-    uint16_t *p = ring_ptr(vq, gpa, 2);
+    void *p = ring_ptr(vq, gpa, 2);
     if (!p) {
         return false;
     }
-    __atomic_store_n(p, GUINT16_TO_LE(v), __ATOMIC_RELAXED);
+    uint16_t le = GUINT16_TO_LE(v);
+    if ((uintptr_t)p % 2 == 0) {
+        __atomic_store_n((uint16_t *)p, le, __ATOMIC_RELAXED);
+    } else {
+        memcpy(p, &le, 2);
+    }
     guest_ram_mark_dirty(vq->vdev->ram, gpa, 2);
     return true;
 }
@@ -151,7 +165,8 @@ static bool walk_chain(VirtQueue *vq, uint64_t table, unsigned max, unsigned hea
                        bool indirect, ChainBuf *bufs, unsigned *n)
 {
     VirtioDevice *vdev = vq->vdev;
-    const VringDescLe *descs = guest_ram_ptr(vdev->ram, table, 16ULL * max);
+    /* Bytes, not VringDescLe: the table may be misaligned. */
+    const uint8_t *descs = guest_ram_ptr(vdev->ram, table, 16ULL * max);
     if (!descs) {
         virtio_error(vdev, "queue %u: descriptor table outside RAM", vq->index);
         return false;
@@ -163,7 +178,7 @@ static bool walk_chain(VirtQueue *vq, uint64_t table, unsigned max, unsigned hea
             return false;
         }
         VringDescLe d;
-        memcpy(&d, &descs[i], sizeof(d));   /* one copy: the guest may rewrite it */
+        memcpy(&d, descs + 16 * i, sizeof(d));   /* one copy: the guest may rewrite it */
         uint16_t flags = GUINT16_FROM_LE(d.flags);
         if (flags & VRING_DESC_F_INDIRECT) {
             uint32_t len = GUINT32_FROM_LE(d.len);
@@ -245,7 +260,7 @@ VirtQueueElement *virtqueue_pop(VirtQueue *vq)
 {
     VirtioDevice *vdev = vq->vdev;
     VirtQueueRegs *r = vq_regs(vq);
-    if (vdev->broken || !virtio_queue_ready(vq)) {
+    if (vdev->broken || vdev->disabled || !virtio_queue_ready(vq)) {
         return NULL;
     }
     if (!rings_in_ram(vq)) {
@@ -307,13 +322,15 @@ void virtqueue_push(VirtQueue *vq, const VirtQueueElement *elem, uint32_t len)
     }
     mark_written(vdev->ram, elem, len);
     uint64_t slot = r->used + USED_RING(r->used_idx % r->num);
-    uint32_t *p = guest_ram_ptr(vdev->ram, slot, 8);
+    void *p = guest_ram_ptr(vdev->ram, slot, 8);
     if (!p) {
         virtio_error(vdev, "queue %u used ring outside RAM", vq->index);
         return;
     }
-    p[0] = GUINT32_TO_LE(elem->index);
-    p[1] = GUINT32_TO_LE(len);
+    /* The driver reads the entry only after the index: no tearing
+     * concern, and the ring may be misaligned. */
+    uint32_t entry[2] = { GUINT32_TO_LE(elem->index), GUINT32_TO_LE(len) };
+    memcpy(p, entry, sizeof(entry));
     guest_ram_mark_dirty(vdev->ram, slot, 8);
     /* The entry must be visible before the index that publishes it. */
     __atomic_thread_fence(__ATOMIC_RELEASE);

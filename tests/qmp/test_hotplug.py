@@ -173,8 +173,10 @@ TESTS = [
         qmp('device_del', {'id': 'ser'}),
         qmp('device_del'),
         qmp('device_del', {'id': 5}),
+        qmp('device_add', {'driver': 'virtio-blk-pci', 'drive': 'empty'}),
+        qmp('device_add', {'driver': 'virtio-blk-pci', 'drive': 'nosuch'}),
         qt('inl 0xae00'),
-    ], extra=['-device', 'isa-debug-exit,id=ser']),
+    ], extra=['-device', 'isa-debug-exit,id=ser', '-drive', 'if=none,id=empty']),
 ]
 
 if __name__ == '__main__':

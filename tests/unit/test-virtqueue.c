@@ -454,6 +454,72 @@ static void test_legacy_layout(Fixture *f, gconstpointer data)
     g_assert_false(virtio_queue_ready(f->vq));
 }
 
+/* Rings at addresses the spec forbids (2.7: desc 16, avail 2, used 4)
+ * work, as in QEMU: fields are copied, never accessed misaligned. */
+static void test_misaligned(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    const uint64_t desc = DESC_GPA + 8, avail = AVAIL_GPA + 1, used = USED_GPA + 2;
+    VirtQueueRegs *r = &f->vdev.vqr[0];
+    r->desc = desc;
+    r->avail = avail;
+    r->used = used;
+    negotiate(f, 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_RING_F_EVENT_IDX);
+    for (unsigned n = 0; n < 2 * QSIZE; n++) {
+        unsigned head = (3 * n) % QSIZE;
+        put_desc(f, desc, head, 0x100000, 16, VRING_DESC_F_NEXT, (head + 1) % QSIZE);
+        put_desc(f, desc, (head + 1) % QSIZE, 0x200000, 1, VRING_DESC_F_WRITE, 0);
+        put16(f, avail + 4 + 2 * (n % QSIZE), head);
+        put16(f, avail + 2, n + 1);
+        VirtQueueElement *e = virtqueue_pop(f->vq);
+        g_assert_nonnull(e);
+        g_assert_cmpuint(e->index, ==, head);
+        g_assert_cmpuint(e->out_num, ==, 1);
+        g_assert_cmpuint(e->in_num, ==, 1);
+        g_assert_cmpuint(get16(f, used + 4 + 8 * QSIZE), ==, n + 1);   /* avail_event */
+        virtqueue_push(f->vq, e, 1);
+        g_free(e);
+        g_assert_cmpuint(get16(f, used + 2), ==, n + 1);
+        g_assert_cmpuint(get32(f, used + 4 + 8 * (n % QSIZE)), ==, head);
+        g_assert_cmpuint(get32(f, used + 8 + 8 * (n % QSIZE)), ==, 1);
+    }
+    g_assert_false(f->vdev.broken);
+}
+
+static unsigned handled;
+
+static void count_handler(VirtioDevice *vdev, VirtQueue *vq)
+{
+    (void)vdev;
+    (void)vq;
+    handled++;
+}
+
+/* Bus mastering off (the transport sets disabled): no kick reaches the
+ * device and nothing is popped, until a reset. */
+static void test_disabled(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    f->vq->handle = count_handler;
+    handled = 0;
+    negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
+    put_desc(f, DESC_GPA, 0, 0x100000, 16, 0, 0);
+    make_avail(f, 0);
+    f->vdev.disabled = true;
+    virtio_queue_notify(&f->vdev, 0);
+    g_assert_cmpuint(handled, ==, 0);
+    g_assert_null(virtqueue_pop(f->vq));
+    f->vdev.disabled = false;
+    virtio_queue_notify(&f->vdev, 0);
+    g_assert_cmpuint(handled, ==, 1);
+    VirtQueueElement *e = virtqueue_pop(f->vq);
+    g_assert_nonnull(e);
+    g_free(e);
+    f->vdev.disabled = true;
+    virtio_reset(&f->vdev);
+    g_assert_false(f->vdev.disabled);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -468,6 +534,8 @@ int main(int argc, char **argv)
     ADD("/virtqueue/unpop", test_unpop);
     ADD("/virtqueue/features", test_features);
     ADD("/virtqueue/legacy-layout", test_legacy_layout);
+    ADD("/virtqueue/misaligned", test_misaligned);
+    ADD("/virtqueue/disabled", test_disabled);
     ADD("/virtqueue/hostile/loop", test_hostile_loop);
     ADD("/virtqueue/hostile/indirect-loop", test_hostile_self_loop_indirect);
     ADD("/virtqueue/hostile/outside-ram", test_hostile_outside_ram);
