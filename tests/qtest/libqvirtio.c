@@ -1,5 +1,6 @@
 #include "libqvirtio.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #define VIRTIO_VENDOR 0x1af4
@@ -638,4 +639,36 @@ uint8_t qvirtio_config_generation(QVirtioPci *d)
 {
     g_assert_false(d->legacy);
     return qtest_readb(d->qts, d->common.addr + VIRTIO_PCI_COMMON_CFGGENERATION);
+}
+
+static char *qemu_mode_dir;
+
+char *qvirtio_qemu_mode_begin(void)
+{
+    if (!g_getenv("TERN_QTEST_QEMU")) {
+        return NULL;
+    }
+    const char *qemu = g_getenv("QEMU_BINARY");
+    g_setenv("TERN_BINARY", qemu ? qemu : "qemu-system-x86_64", TRUE);
+    qemu_mode_dir = g_dir_make_tmp("tern-qvirtio-bios-XXXXXX", NULL);
+    g_assert_nonnull(qemu_mode_dir);
+    g_autofree char *bios = g_build_filename(qemu_mode_dir, "hlt.bin", NULL);
+    g_autofree char *hlt = g_malloc(65536);
+    memset(hlt, 0xf4, 65536);
+    g_autoptr(GError) err = NULL;
+    g_file_set_contents(bios, hlt, 65536, &err);
+    g_assert_no_error(err);
+    /* QEMU takes the first accelerator that works: tcg before libqtest's
+     * qtest, which Debian's build lacks. */
+    return g_strdup_printf("-accel tcg -bios %s", bios);
+}
+
+void qvirtio_qemu_mode_end(void)
+{
+    if (qemu_mode_dir) {
+        g_autofree char *bios = g_build_filename(qemu_mode_dir, "hlt.bin", NULL);
+        g_unlink(bios);
+        g_rmdir(qemu_mode_dir);
+        g_clear_pointer(&qemu_mode_dir, g_free);
+    }
 }

@@ -163,3 +163,12 @@ bool qvirtqueue_wait_used_idx(QVirtQueue *vq, uint16_t idx, int64_t timeout_us);
 bool qvirtio_wait_ram32(QTestState *qts, uint64_t addr, uint32_t value, int64_t timeout_us);
 /* config_generation (4.1.4.3; modern only). */
 uint8_t qvirtio_config_generation(QVirtioPci *d);
+
+/* TERN_QTEST_QEMU=1 runs a test binary against QEMU 7.2 instead of Tern:
+ * TERN_BINARY is pointed at QEMU (QEMU_BINARY or qemu-system-x86_64) and
+ * the returned arguments ("-accel tcg -bios HLT") make it run a 64 KiB BIOS
+ * of hlt, since Debian's QEMU has no qtest accelerator and its virtio
+ * needs a running machine. NULL without TERN_QTEST_QEMU. The BIOS lives in
+ * a temp dir that qvirtio_qemu_mode_end() removes. */
+char *qvirtio_qemu_mode_begin(void);
+void qvirtio_qemu_mode_end(void);

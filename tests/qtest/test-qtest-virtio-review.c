@@ -425,29 +425,13 @@ static void test_misaligned_rings(void)
     blk_stop(b);
 }
 
-/* QEMU mode: a 64 KiB BIOS of hlt (0xf4) so the VM runs without code. */
-static void use_qemu(const char *dir)
-{
-    const char *qemu = g_getenv("QEMU_BINARY");
-    g_setenv("TERN_BINARY", qemu ? qemu : "qemu-system-x86_64", TRUE);
-    g_autofree char *bios = g_build_filename(dir, "hlt.bin", NULL);
-    g_autofree char *hlt = g_malloc(65536);
-    memset(hlt, 0xf4, 65536);
-    g_autoptr(GError) err = NULL;
-    g_file_set_contents(bios, hlt, 65536, &err);
-    g_assert_no_error(err);
-    extra_args = g_strdup_printf("-accel tcg -bios %s", bios);
-    running_qemu = true;
-}
-
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_autofree char *tmp = NULL;
-    if (g_getenv("TERN_QTEST_QEMU")) {
-        tmp = g_dir_make_tmp("tern-vrev-bios-XXXXXX", NULL);
-        g_assert_nonnull(tmp);
-        use_qemu(tmp);
+    g_autofree char *qemu_args = qvirtio_qemu_mode_begin();
+    if (qemu_args) {
+        extra_args = qemu_args;
+        running_qemu = true;
     }
     g_test_add_func("/virtio-review/reset/drains-reads", test_reset_drains_reads);
     g_test_add_func("/virtio-review/reset/drains-writes", test_reset_drains_writes);
@@ -462,10 +446,6 @@ int main(int argc, char **argv)
         g_test_add_func("/virtio-review/queue-reset/drains", test_queue_reset_drains);
     }
     int ret = g_test_run();
-    if (tmp) {
-        g_autofree char *bios = g_build_filename(tmp, "hlt.bin", NULL);
-        g_unlink(bios);
-        g_rmdir(tmp);
-    }
+    qvirtio_qemu_mode_end();
     return ret;
 }
