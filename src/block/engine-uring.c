@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "block/engine.h"
+#include "util/iov.h"
 #include "util/error.h"
 
 #define RING_ENTRIES 256     /* SQ size; the kernel gives the CQ twice that */
@@ -121,14 +122,10 @@ static int priv_bounce(UringEngine *e, BlockRequest *req)
 
 static void copy_iov(BlockRequest *req, void *buf, bool to_buf)
 {
-    uint64_t pos = 0;
-    for (unsigned i = 0; i < req->niov; i++) {
-        if (to_buf) {
-            memcpy((char *)buf + pos, req->iov[i].iov_base, req->iov[i].iov_len);
-        } else {
-            memcpy(req->iov[i].iov_base, (char *)buf + pos, req->iov[i].iov_len);
-        }
-        pos += req->iov[i].iov_len;
+    if (to_buf) {
+        iov_to_buf(req->iov, req->niov, 0, buf, req->bytes);
+    } else {
+        iov_from_buf(req->iov, req->niov, 0, buf, req->bytes);
     }
 }
 

@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "util/iov.h"
+
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 
@@ -112,11 +114,7 @@ bool virtio_has_feature(VirtioDevice *vdev, unsigned bit);   /* negotiated */
 bool virtio_host_has_feature(VirtioDevice *vdev, unsigned bit);   /* offered */
 uint8_t virtio_status(VirtioDevice *vdev);
 
-/* Copying between iovecs and flat buffers; return bytes copied. */
-size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t offset, void *buf, size_t len);
-size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t offset, const void *buf,
-                    size_t len);
-size_t iov_size(const struct iovec *iov, unsigned n);
+
 
 /* ---- the core's state, for transports (virtio-pci.c) and tests ---- */
 
