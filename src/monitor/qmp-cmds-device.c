@@ -21,6 +21,12 @@ static char *args_to_device_string(JsonObject *args, GError **errp)
         if (!strcmp(key, "bus")) {
             continue;
         }
+        if (strpbrk(key, ",=")) {
+            /* No property has such a name; as text it would split. */
+            g_set_error(errp, TERN_ERROR, TERN_ERROR_GENERIC, "Property '%s.%s' not found",
+                        qmp_arg_str(args, "driver", "device"), key);
+            return NULL;
+        }
         g_autofree char *text = NULL;
         GType t = JSON_NODE_HOLDS_VALUE(v) ? json_node_get_value_type(v) : G_TYPE_INVALID;
         if (t == G_TYPE_STRING) {

@@ -164,6 +164,7 @@ TESTS = [
         qmp('device_add', {'driver': 'nonexistent'}),
         qmp('device_add', {'id': 'x'}),
         qmp('device_add', {'driver': 'pci-testdev', 'bogus': 1}),
+        qmp('device_add', {'driver': 'pci-testdev', 'a,id=x': '1'}),
         qmp('device_add', {'driver': 'pci-testdev', 'bus': 'pci.1'}),
         qmp('device_add', {'driver': 'pci-testdev', 'bus': 'pci.0', 'id': 'dup'}),
         qmp('device_add', {'driver': 'pci-testdev', 'id': 'dup'}),
